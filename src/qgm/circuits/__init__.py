@@ -1,0 +1,16 @@
+"""What to run: the gate catalogue, the immutable Circuit, ansatz builders and OpenQASM."""
+from qgm.circuits.ansatz import (
+    brickwork,
+    chow_liu_tree,
+    entangler_pairs,
+    hardware_efficient,
+    iqp,
+    liu_wang,
+)
+from qgm.circuits.circuit import Circuit, In, Op, P, Param
+from qgm.circuits.gates import GATES, GateDef, gate_matrix
+
+__all__ = [
+    "Circuit", "Op", "Param", "P", "In", "GATES", "GateDef", "gate_matrix",
+    "hardware_efficient", "brickwork", "iqp", "liu_wang", "chow_liu_tree", "entangler_pairs",
+]

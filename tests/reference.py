@@ -1,0 +1,80 @@
+"""An independent, naive dense simulator used as a test oracle.
+
+Builds the full 2**n x 2**n unitary of every gate with NumPy ``kron`` and
+permutations (no code shared with ``qgm.sim``), so it is slow but obviously right.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from qgm.circuits import Circuit, GATES
+from qgm.circuits.circuit import Param
+from qgm.circuits.gates import gate_matrix
+
+
+def embed(u: np.ndarray, wires: tuple[int, ...], n: int) -> np.ndarray:
+    """Full matrix of ``u`` acting on ``wires`` (first wire = MSB of ``u``)."""
+    k = len(wires)
+    others = [w for w in range(n) if w not in wires]
+    full = np.kron(u, np.eye(2 ** (n - k)))  # acts on (wires..., others...)
+    order = list(wires) + others  # axis i of `full` is wire order[i]
+    t = full.reshape([2] * (2 * n))
+    inv = [order.index(w) for w in range(n)]
+    t = t.transpose(inv + [n + i for i in inv])
+    return t.reshape(2**n, 2**n)
+
+
+def angle(a, params: dict, inputs: dict) -> float:
+    if isinstance(a, Param):
+        v = params[a.name] if a.kind == "param" else inputs[a.name]
+        return a.scale * v + a.offset
+    return float(a)
+
+
+def reference_state(circuit: Circuit, params=None, inputs=None) -> np.ndarray:
+    n = circuit.n_qubits
+    pv = dict(zip(circuit.param_names, np.asarray(params if params is not None else [], dtype=float).tolist()))
+    iv = dict(zip(circuit.input_names, np.asarray(inputs if inputs is not None else [], dtype=float).tolist()))
+    psi = np.zeros(2**n, dtype=np.complex128)
+    psi[0] = 1
+    for op in circuit.ops:
+        if op.name == "unitary":
+            u = op.matrix
+        else:
+            ang = torch.tensor([angle(a, pv, iv) for a in op.params], dtype=torch.float64)
+            u = gate_matrix(op.name, ang).numpy()
+        psi = embed(u, op.wires, n) @ psi
+    return psi
+
+
+def random_circuit(n: int, n_ops: int, rng: np.random.Generator, gates=None, inputs: int = 0) -> Circuit:
+    """A random circuit over ``gates`` (default: the whole catalogue plus a random unitary)."""
+    from scipy.stats import unitary_group
+
+    from qgm.circuits import In, P
+
+    names = list(gates or [g for g in GATES if GATES[g].n_wires <= n] + (["unitary"] if n >= 2 else []))
+    c = Circuit(n)
+    for _ in range(n_ops):
+        name = names[rng.integers(len(names))]
+        if name == "unitary":
+            k = int(rng.integers(1, min(3, n) + 1))
+            wires = tuple(int(w) for w in rng.choice(n, size=k, replace=False))
+            c = c.unitary(unitary_group.rvs(2**k, random_state=rng), wires)
+            continue
+        g = GATES[name]
+        if g.n_wires > n:
+            continue
+        wires = tuple(int(w) for w in rng.choice(n, size=g.n_wires, replace=False))
+        angles = []
+        for _ in range(g.n_params):
+            r = rng.random()
+            if r < 0.6:
+                angles.append(P(f"t{rng.integers(6)}") * float(rng.choice([1.0, -0.5, 2.0])) + float(rng.choice([0.0, 0.3])))
+            elif r < 0.8 and inputs:
+                angles.append(In(f"x{rng.integers(inputs)}"))
+            else:
+                angles.append(float(rng.uniform(-np.pi, np.pi)))
+        c = c.add(name, wires, *angles)
+    return c
