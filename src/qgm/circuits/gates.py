@@ -96,34 +96,34 @@ def _complex(re: torch.Tensor, im: torch.Tensor | None = None) -> torch.Tensor:
 
 def _stack2(a, b, c, d) -> torch.Tensor:
     """Assemble ``[[a, b], [c, d]]`` from tensors of shape (...) -> (..., 2, 2)."""
-    return torch.stack([torch.stack([a, b], -1), torch.stack([c, d], -1)], -2)
+    return torch.stack([a, b, c, d], -1).unflatten(-1, (2, 2))
 
 
 def _rx(t: torch.Tensor) -> torch.Tensor:
-    h = t[..., 0] / 2
+    h = t.squeeze(-1) / 2
     c, s = _complex(torch.cos(h)), _complex(torch.zeros_like(h), -torch.sin(h))
     return _stack2(c, s, s, c)
 
 
 def _ry(t: torch.Tensor) -> torch.Tensor:
-    h = t[..., 0] / 2
+    h = t.squeeze(-1) / 2
     c, s = _complex(torch.cos(h)), _complex(torch.sin(h))
     return _stack2(c, -s, s, c)
 
 
 def _rz(t: torch.Tensor) -> torch.Tensor:
-    h = t[..., 0] / 2
+    h = t.squeeze(-1) / 2
     return torch.stack([_cis(-h), _cis(h)], -1)
 
 
 def _phase(t: torch.Tensor) -> torch.Tensor:
-    lam = t[..., 0]
+    lam = t.squeeze(-1)
     return torch.stack([_cis(torch.zeros_like(lam)), _cis(lam)], -1)
 
 
 def _u3(t: torch.Tensor) -> torch.Tensor:
-    th, phi, lam = t[..., 0] / 2, t[..., 1], t[..., 2]
-    c, s = torch.cos(th), torch.sin(th)
+    th, phi, lam = t.unbind(-1)
+    c, s = torch.cos(th / 2), torch.sin(th / 2)
     return _stack2(
         _complex(c), -_cis(lam) * s, _cis(phi) * s, _cis(phi + lam) * c
     )
@@ -139,7 +139,7 @@ def _controlled(u: torch.Tensor) -> torch.Tensor:
 
 
 def _crz(t: torch.Tensor) -> torch.Tensor:
-    h = t[..., 0] / 2
+    h = t.squeeze(-1) / 2
     one = _cis(torch.zeros_like(h))
     return torch.stack([one, one, _cis(-h), _cis(h)], -1)
 
@@ -148,7 +148,7 @@ def _rpp(pauli: str) -> MatrixFn:
     """``exp(-iθ P⊗P/2)`` for P = X or Y (dense 4x4)."""
 
     def fn(t: torch.Tensor) -> torch.Tensor:
-        h = t[..., 0] / 2
+        h = t.squeeze(-1) / 2
         c = _complex(torch.cos(h))
         s = _complex(torch.zeros_like(h), -torch.sin(h))  # -i sin
         z = torch.zeros_like(c)
@@ -166,7 +166,7 @@ def _rpp(pauli: str) -> MatrixFn:
 
 
 def _rzz(t: torch.Tensor) -> torch.Tensor:
-    h = t[..., 0] / 2
+    h = t.squeeze(-1) / 2
     a, b = _cis(-h), _cis(h)
     return torch.stack([a, b, b, a], -1)
 

@@ -70,18 +70,18 @@ def build_mats(program: Program, phi: torch.Tensor) -> list[Optional[torch.Tenso
             r = m[:, :, s]
             for i in range(1, k):
                 r = _kron(r, m[:, :, s + i])
-            chunk_mats.append(r)
+            chunk_mats.append(r.unbind(1))
             s += k
         stage_mats.append(chunk_mats)
 
-    multi = {name: GATES[name].matrix(phi[:, occ]) for name, occ in t["multi_occ"].items()}
+    multi = {name: GATES[name].matrix(phi[:, occ]).unbind(1) for name, occ in t["multi_occ"].items()}
     mats: list[Optional[torch.Tensor]] = []
     for step in program.steps:
         src = step.source
         if src[0] == "stage":
-            mats.append(stage_mats[src[1]][src[2]][:, src[3]])
+            mats.append(stage_mats[src[1]][src[2]][src[3]])
         elif src[0] == "gate":
-            mats.append(multi[src[1]][:, src[2]])
+            mats.append(multi[src[1]][src[2]])
         elif src[0] == "const":
             mats.append(t["consts"][src[1]])
         else:

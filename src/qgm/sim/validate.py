@@ -16,6 +16,8 @@ from qgm.errors import ParameterError, ResourceError
 __all__ = ["real_dtype_of", "as_angles", "check_memory", "available_bytes", "COMPLEX_DTYPES"]
 
 COMPLEX_DTYPES = (torch.complex128, torch.complex64)
+#: Work below this size is never checked against free memory (reading it costs time).
+SMALL_BYTES = 256 * 2**20
 
 
 def real_dtype_of(dtype: torch.dtype) -> torch.dtype:
@@ -85,6 +87,8 @@ def check_memory(n_qubits: int, batch: int, dtype: torch.dtype, device: torch.de
     """Refuse work whose state vectors (``copies`` of ``(batch, 2**n)``) cannot fit."""
     item = torch.empty(0, dtype=dtype).element_size()
     need = copies * batch * (2**n_qubits) * item
+    if need < SMALL_BYTES:
+        return
     have = available_bytes(device)
     if need > have:
         gib = 2**30
