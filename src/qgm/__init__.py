@@ -1,5 +1,5 @@
 """qgm: quantum generative models on a fast, differentiable state-vector engine."""
-from qgm import circuits, sim
+from qgm import backends, baselines, circuits, geometry, losses, models, optim, sim
 from qgm.circuits import Circuit, In, P
 from qgm.errors import (
     CircuitError,
@@ -9,11 +9,15 @@ from qgm.errors import (
     QGMError,
     ResourceError,
 )
+from qgm.models import QCBM, GenerativeModel
+from qgm.sim import NoiseModel, density_matrix, noisy_probs, noisy_sample
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Circuit", "P", "In", "circuits", "sim",
+    "Circuit", "P", "In", "QCBM", "GenerativeModel",
+    "NoiseModel", "density_matrix", "noisy_probs", "noisy_sample",
+    "circuits", "sim", "backends", "losses", "models", "baselines", "geometry", "optim",
     "QGMError", "ConfigError", "DataError", "CircuitError", "ParameterError", "ResourceError",
     "__version__",
 ]

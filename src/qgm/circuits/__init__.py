@@ -9,8 +9,10 @@ from qgm.circuits.ansatz import (
 )
 from qgm.circuits.circuit import Circuit, In, Op, P, Param
 from qgm.circuits.gates import GATES, GateDef, gate_matrix
+from qgm.circuits.sim_catalogue import SIM_INDICES, sim_circuit
 
 __all__ = [
     "Circuit", "Op", "Param", "P", "In", "GATES", "GateDef", "gate_matrix",
     "hardware_efficient", "brickwork", "iqp", "liu_wang", "chow_liu_tree", "entangler_pairs",
+    "sim_circuit", "SIM_INDICES",
 ]

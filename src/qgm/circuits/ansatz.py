@@ -171,6 +171,6 @@ def chow_liu_tree(bits: np.ndarray) -> list[tuple[int, int]]:
         nz = joint > 0
         mi[i, j] = np.sum(joint[nz] * np.log(joint[nz] / (np.outer(pi, pj)[nz] + eps)))
     # maximum spanning tree = minimum spanning tree of (max - MI) on the complete graph
-    w = np.where(np.triu(np.ones((n, n)), 1) > 0, mi.max() - mi + 1e-9, 0.0)
+    w = np.where(np.triu(np.ones((n, n)), 1) > 0, mi.max() - mi + 1.0, 0.0)
     tree = minimum_spanning_tree(w).tocoo()
     return sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(tree.row, tree.col))

@@ -180,8 +180,14 @@ class Circuit:
         if len(op.params) != g.n_params:
             raise CircuitError(f"gate '{op.name}' takes {g.n_params} angle(s), got {len(op.params)}")
         for a in op.params:
-            if not isinstance(a, Param) and not (isinstance(a, (int, float, np.floating)) and math.isfinite(a)):
-                raise CircuitError(f"gate '{op.name}': angle {a!r} must be a finite number, P(name) or In(name)")
+            finite = (
+                math.isfinite(a.scale) and math.isfinite(a.offset) if isinstance(a, Param)
+                else isinstance(a, (int, float, np.floating)) and math.isfinite(a)
+            )
+            if not finite:
+                raise CircuitError(
+                    f"gate '{op.name}': angle {a!r} must be a finite number or P(name)/In(name) with finite scale and offset"
+                )
 
     # -- read-only properties ----------------------------------------------
     @property

@@ -1,0 +1,19 @@
+"""Training losses ``loss(model, batch) -> scalar``: MMD, KL/NLL, Sinkhorn, Stein.
+
+Importing this package registers ``mmd``, ``kl``, ``nll``, ``sinkhorn`` and
+``stein`` in :data:`qgm.registry.LOSSES` (factories ``factory(dataset, **options)``).
+"""
+from qgm.losses.base import Loss, histogram, target_distribution
+from qgm.losses.distance import DISTANCES, pairwise_distance
+from qgm.losses.kernel import CONVENTIONS, GaussianMixtureKernel, expected_bodyness, sigma_to_gamma
+from qgm.losses.likelihood import KLLoss, NLLLoss
+from qgm.losses.mmd import ESTIMATORS, MMDLoss, make_kernel, mmd_from_samples
+from qgm.losses.sinkhorn import SinkhornLoss, sinkhorn_divergence
+from qgm.losses.stein import SteinLoss, stein_kernel
+
+__all__ = [
+    "Loss", "histogram", "target_distribution", "DISTANCES", "pairwise_distance",
+    "CONVENTIONS", "GaussianMixtureKernel", "expected_bodyness", "sigma_to_gamma", "make_kernel",
+    "MMDLoss", "ESTIMATORS", "mmd_from_samples", "KLLoss", "NLLLoss",
+    "SinkhornLoss", "sinkhorn_divergence", "SteinLoss", "stein_kernel",
+]

@@ -1,0 +1,142 @@
+"""Quantum circuit Born machine: ``p_θ(x) = |⟨x|U(θ)|0…0⟩|²`` (Liu & Wang arXiv:1804.04168).
+
+The circuit comes from an ansatz spec dict (:mod:`qgm.models.ansatz`) or is a
+user :class:`~qgm.circuits.Circuit` without input slots. All angles live in one
+float64 ``nn.Parameter`` ``theta`` ``(n_params,)``, initialised from a generator
+seeded by ``seed`` with a named strategy from :data:`INITIALIZERS`
+(``register_init`` adds more).
+
+Differentiation follows ``diff_method`` (``"backprop" | "adjoint" |
+"parameter-shift"``) for exact probabilities; sampled frequencies
+(``probs(shots=m)``) are always differentiated by parameter shift, with fresh
+samples for every shifted circuit. ``shots`` is the default the losses use.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Optional, Union
+
+import torch
+from torch import nn
+
+from qgm import sim
+from qgm.circuits import Circuit
+from qgm.errors import ConfigError
+from qgm.models.ansatz import build_ansatz, resolve_ansatz_spec
+from qgm.models.base import GenerativeModel
+from qgm.registry import MODELS
+
+__all__ = ["QCBM", "INITIALIZERS", "register_init", "DEFAULT_ANSATZ", "DIFF_METHODS"]
+
+Initializer = Callable[[Circuit, torch.Generator], torch.Tensor]
+#: Initial-angle strategies ``init(circuit, generator) -> (n_params,) float64``.
+INITIALIZERS: dict[str, Initializer] = {}
+DIFF_METHODS = ("backprop", "adjoint", "parameter-shift")
+DEFAULT_ANSATZ: dict[str, Any] = {"name": "hardware_efficient", "depth": 4, "entangler": "ring"}
+
+
+def register_init(name: str) -> Callable[[Initializer], Initializer]:
+    """Decorator adding an initial-angle strategy under ``name``."""
+
+    def deco(fn: Initializer) -> Initializer:
+        if name in INITIALIZERS and INITIALIZERS[name] is not fn:
+            raise ValueError(f"init strategy '{name}' is registered twice")
+        INITIALIZERS[name] = fn
+        return fn
+
+    return deco
+
+
+@register_init("uniform")
+def _uniform(circuit: Circuit, generator: torch.Generator) -> torch.Tensor:
+    """Angles uniform in [−π, π)."""
+    return (torch.rand(circuit.n_params, dtype=torch.float64, generator=generator) * 2.0 - 1.0) * math.pi
+
+
+@register_init("small")
+def _small(circuit: Circuit, generator: torch.Generator) -> torch.Tensor:
+    """Angles normal(0, 0.01²) (near the identity circuit; see trainability.md §5 pitfall)."""
+    return 0.01 * torch.randn(circuit.n_params, dtype=torch.float64, generator=generator)
+
+
+class QCBM(GenerativeModel):
+    """Born machine of a circuit without inputs.
+
+    Args:
+        circuit_or_ansatz_spec: a resolved ansatz spec dict (with ``n_qubits``;
+            stored as is) or a :class:`Circuit` (stored as OpenQASM 3 text).
+        diff_method: gradient method of exact probabilities.
+        shots: default measurement shots for the losses (None = exact).
+        init: initial-angle strategy (key of :data:`INITIALIZERS`).
+        seed: seed of the initial angles.
+    """
+
+    has_probs = True
+
+    def __init__(
+        self,
+        circuit_or_ansatz_spec: Union[Circuit, dict[str, Any]],
+        diff_method: str = "backprop",
+        shots: Optional[int] = None,
+        init: str = "uniform",
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if isinstance(circuit_or_ansatz_spec, Circuit):
+            self.circuit, self.ansatz = circuit_or_ansatz_spec, None
+        else:
+            self.ansatz = dict(circuit_or_ansatz_spec)
+            self.circuit = build_ansatz(self.ansatz)
+        if self.circuit.n_inputs:
+            raise ConfigError(
+                f"QCBM circuit has input slots {list(self.circuit.input_names)}; bind them (circuit.bind) first"
+            )
+        if diff_method not in DIFF_METHODS:
+            raise ConfigError(f"diff_method must be one of {DIFF_METHODS}, got {diff_method!r}")
+        if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
+            raise ConfigError(f"shots: expected a positive integer or null (exact), got {shots!r}")
+        if init not in INITIALIZERS:
+            raise ConfigError(f"init {init!r} unknown; known: {sorted(INITIALIZERS)}")
+        self.n_bits = self.circuit.n_qubits
+        self.diff_method, self.shots, self.init, self.seed = diff_method, shots, init, int(seed)
+        gen = torch.Generator().manual_seed(self.seed)
+        self.theta = nn.Parameter(INITIALIZERS[init](self.circuit, gen).to(torch.float64))
+
+    @property
+    def config(self) -> dict[str, Any]:
+        source: dict[str, Any] = (
+            {"ansatz": self.ansatz} if self.ansatz is not None else {"qasm": self.circuit.to_qasm()}
+        )
+        return {**source, "diff_method": self.diff_method, "shots": self.shots, "init": self.init, "seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "QCBM":
+        options = dict(config)
+        source = Circuit.from_qasm(options.pop("qasm")) if "qasm" in options else options.pop("ansatz")
+        return cls(source, **options)
+
+    def probs(self, shots: Optional[int] = None, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+        """Born probabilities ``(2**n,)``; with ``shots`` the frequencies of ``shots`` samples
+        (differentiable by parameter shift, seeded by ``generator``)."""
+        if shots is None:
+            return sim.probs(self.circuit, self.theta, diff_method=self.diff_method)
+        return sim.probs(self.circuit, self.theta, shots=shots, generator=generator, diff_method="parameter-shift")
+
+    def sample(self, n: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+        """``n`` measured basis indices ``(n,)`` (wire 0 = most significant bit)."""
+        return sim.sample(self.circuit, self.theta.detach(), n, generator=generator)
+
+
+@MODELS.register("qcbm")
+def qcbm(
+    dataset: Any,
+    ansatz: Optional[dict[str, Any]] = None,
+    diff_method: str = "backprop",
+    shots: Optional[int] = None,
+    init: str = "uniform",
+    seed: int = 0,
+) -> QCBM:
+    """Registered factory: a QCBM on ``dataset.n_bits`` qubits (default ansatz :data:`DEFAULT_ANSATZ`;
+    ``"chow-liu"`` pairs/entangler computed from the training bits)."""
+    spec = resolve_ansatz_spec(DEFAULT_ANSATZ if ansatz is None else ansatz, dataset)
+    return QCBM(spec, diff_method=diff_method, shots=shots, init=init, seed=seed)
