@@ -2,7 +2,6 @@
 distribution, batching and gradients against ``default.qubit``."""
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
@@ -12,11 +11,11 @@ from scipy.stats import unitary_group
 
 from qgm import sim
 from qgm.circuits import GATES, Circuit, In, P, gate_matrix, hardware_efficient
-from qgm.errors import ParameterError, QGMError
+from qgm.errors import ParameterError
 
 qml = pytest.importorskip("pennylane")
 
-from qgm.backends import pennylane_qnode, to_pennylane  # noqa: E402
+from qgm.backends import to_pennylane, to_pennylane_qnode  # noqa: E402
 
 pytestmark = pytest.mark.interop
 
@@ -45,35 +44,55 @@ def test_user_unitary_keeps_its_wire_order():
     np.testing.assert_allclose(_matrix(Circuit(4).unitary(m, wires)), embed(m, wires, 4), atol=TOL)
 
 
+def _random_cases(count: int, seed: int):
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        c = random_circuit(int(rng.integers(1, 7)), 14, rng, inputs=2)
+        yield c, rng.uniform(-3, 3, c.n_params), rng.uniform(-3, 3, c.n_inputs)
+
+
 @pytest.mark.parametrize("interface", ["torch", "autograd"])
 def test_random_circuits_match_the_engine_state(interface):
-    rng = np.random.default_rng(7)
-    for _ in range(25):
-        c = random_circuit(int(rng.integers(1, 6)), 14, rng, inputs=2)
-        p, x = rng.uniform(-3, 3, c.n_params), rng.uniform(-3, 3, c.n_inputs)
+    for c, p, x in _random_cases(25, seed=7):
         args = (torch.tensor(p), torch.tensor(x)) if interface == "torch" else (p, x)
         ours = sim.state(c, p, x).numpy()
-        theirs = np.asarray(pennylane_qnode(c, measurement="state", interface=interface)(*args))
+        theirs = np.asarray(to_pennylane_qnode(c, measurement="state", interface=interface)(*args))
         np.testing.assert_allclose(theirs, ours, atol=TOL)
 
 
-def _trained():
-    c = hardware_efficient(5, 3)
-    g = torch.Generator().manual_seed(0)
-    return c, torch.rand(c.n_params, dtype=torch.float64, generator=g) * 2 * torch.pi
+def test_random_circuits_match_the_engine_probs():
+    worst = 0.0
+    for c, p, x in _random_cases(60, seed=8):
+        theirs = to_pennylane_qnode(c)(torch.tensor(p), torch.tensor(x))
+        worst = max(worst, (theirs - sim.probs(c, p, x)).abs().max().item())
+    assert worst <= TOL
 
 
-def test_trained_circuit_gives_the_same_distribution():
-    c, params = _trained()
-    theirs = pennylane_qnode(c)(params)
-    assert theirs.shape == (2**5,)
+def test_custom_wire_labels_keep_qgm_order():
+    """qgm wire i on PennyLane wire labels[i]; probs over the labels in that order are qgm's."""
+    rng = np.random.default_rng(9)
+    c = random_circuit(4, 16, rng, inputs=2)
+    p, x = rng.uniform(-3, 3, c.n_params), rng.uniform(-3, 3, c.n_inputs)
+    labels = ["q", 7, "a", 2]
+    dev = qml.device("default.qubit", wires=[2, "a", 7, "q", "spare"])  # another order, one more wire
+    theirs = to_pennylane_qnode(c, device=dev, wires=labels)(torch.tensor(p), torch.tensor(x))
+    torch.testing.assert_close(theirs, sim.probs(c, p, x), atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("device", ["default.qubit", "lightning.qubit"])
+def test_trained_circuit_gives_the_same_distribution(trained, device):
+    if device == "lightning.qubit":
+        pytest.importorskip("pennylane_lightning")
+    c, params, _ = trained
+    theirs = to_pennylane_qnode(c, device=device)(params)
+    assert theirs.shape == (2**c.n_qubits,)
     torch.testing.assert_close(theirs, sim.probs(c, params), atol=TOL, rtol=0)
 
 
-def test_parameter_batches_broadcast():
-    c, _ = _trained()
+def test_parameter_batches_broadcast(trained):
+    c, _, _ = trained
     batch = torch.rand(3, c.n_params, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
-    torch.testing.assert_close(pennylane_qnode(c)(batch), sim.probs(c, batch), atol=TOL, rtol=0)
+    torch.testing.assert_close(to_pennylane_qnode(c)(batch), sim.probs(c, batch), atol=TOL, rtol=0)
 
 
 @pytest.mark.parametrize("diff_method", ["backprop", "parameter-shift"])
@@ -84,18 +103,18 @@ def test_gradient_of_zz_matches_the_engine(diff_method):
     g = torch.Generator().manual_seed(2)
     params = torch.rand(c.n_params, dtype=torch.float64, generator=g).requires_grad_()
     inputs = torch.rand(c.n_inputs, dtype=torch.float64, generator=g).requires_grad_()
-    qnode = pennylane_qnode(c, measurement="ZZI", diff_method=diff_method)
+    qnode = to_pennylane_qnode(c, measurement="ZZI", diff_method=diff_method)
     theirs = torch.autograd.grad(qnode(params, inputs), (params, inputs))
     ours = torch.autograd.grad(sim.expval(c, params, "ZZI", inputs), (params, inputs))
     for a, b in zip(theirs, ours):
         torch.testing.assert_close(a, b, atol=1e-9, rtol=0)
 
 
-def test_observable_sums_match_the_engine():
-    c, params = _trained()
-    obs = [(0.5, "ZZIII"), (-1.2, "XIYIZ"), (0.25, "ZZIII"), (0.1, "IIIII")]
+def test_observable_sums_match_the_engine(trained):
+    c, params, _ = trained
+    obs = [(0.5, "ZZII"), (-1.2, "XIYZ"), (0.25, "ZZII"), (0.1, "IIII")]
     torch.testing.assert_close(
-        pennylane_qnode(c, measurement=obs)(params), sim.expval(c, params, obs), atol=TOL, rtol=0
+        to_pennylane_qnode(c, measurement=obs)(params), sim.expval(c, params, obs), atol=TOL, rtol=0
     )
 
 
@@ -112,18 +131,13 @@ def test_conversion_time_values_are_defaults():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda c: pennylane_qnode(c)(), "params: the circuit has 1"),
-        (lambda c: pennylane_qnode(c)([0.1, 0.2]), r"params: expected shape \(\.\.\., 1\)"),
-        (lambda c: pennylane_qnode(c, measurement="prob"), "measurement"),
-        (lambda c: pennylane_qnode(c, measurement="ZZZ"), "exactly 2 characters"),
+        (lambda c: to_pennylane_qnode(c)(), "params: the circuit has 1"),
+        (lambda c: to_pennylane_qnode(c)([0.1, 0.2]), r"params: expected shape \(\.\.\., 1\)"),
+        (lambda c: to_pennylane_qnode(c, measurement="prob"), "measurement"),
+        (lambda c: to_pennylane_qnode(c, measurement="ZZZ"), "exactly 2 characters"),
+        (lambda c: to_pennylane_qnode(c, wires=["a", "a"]), "2 distinct PennyLane wire labels"),
     ],
 )
 def test_argument_errors(call, match):
     with pytest.raises(ParameterError, match=match):
         call(Circuit(2).ry(0).cx(0, 1))
-
-
-def test_missing_pennylane_is_a_clear_error(monkeypatch):
-    monkeypatch.setitem(sys.modules, "pennylane", None)
-    with pytest.raises(QGMError, match=r"pip install 'qgm\[interop\]'"):
-        to_pennylane(Circuit(1).h(0))

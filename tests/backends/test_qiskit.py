@@ -3,7 +3,6 @@ sampling on Aer and on a hardware-like target, and error messages."""
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 import pytest
@@ -11,8 +10,8 @@ import torch
 from reference import random_circuit
 
 from qgm import sim
-from qgm.circuits import Circuit, In, P, hardware_efficient
-from qgm.errors import CircuitError, ParameterError, QGMError
+from qgm.circuits import Circuit, In, P
+from qgm.errors import CircuitError, ParameterError
 
 qiskit = pytest.importorskip("qiskit")
 pytest.importorskip("qiskit_aer")
@@ -83,16 +82,31 @@ def test_partial_binding_keeps_the_other_kind_symbolic():
 # -- import of Qiskit-written circuits ---------------------------------------------
 
 
-def test_import_orders_slots_by_first_use_and_marks_inputs():
-    a, b, x = Parameter("b"), Parameter("a"), Parameter("x")
+def test_import_orders_slots_as_qiskit_and_marks_inputs():
+    b, a, x = Parameter("b"), Parameter("a"), Parameter("x")
     qc = qiskit.QuantumCircuit(3)
-    qc.rx(a, 0)
+    qc.rx(b, 0)
     qc.crz(0.5 * x - 1, 1, 2)
-    qc.ryy(2 * b + 0.1, 0, 2)
+    qc.ryy(2 * a + 0.1, 0, 2)
     c = from_qiskit(qc, inputs=["x"])
-    assert c.param_names == ("b", "a") and c.input_names == ("x",)
-    expected = Circuit(3).rx(2, P("b")).crz(1, 0, In("x") * 0.5 - 1).ryy(2, 0, 2 * P("a") + 0.1)
+    assert c.param_names == ("a", "b") and c.input_names == ("x",)  # qc.parameters order, not first use
+    expected = Circuit(3, params=["a"]).rx(2, P("b")).crz(1, 0, In("x") * 0.5 - 1).ryy(2, 0, 2 * P("a") + 0.1)
     assert c == expected
+
+
+def test_imported_parameter_vector_takes_qiskit_values_in_qiskit_order():
+    """The same value vector binds both: ``qc.assign_parameters(x)`` and ``sim.state(c, x)``."""
+    from qiskit.circuit import ParameterVector
+    from qiskit.circuit.library import efficient_su2
+
+    qc = efficient_su2(3, reps=2)
+    extra = ParameterVector("th", 11)  # th[10] sorts after th[9] in Qiskit, not after th[1]
+    for k in (10, 1, 9, 0):
+        qc.ry(extra[k], k % 3)
+    c = from_qiskit(qc)
+    assert c.param_names == tuple(p.name for p in qc.parameters)
+    x = np.random.default_rng(4).uniform(-3, 3, c.n_params)
+    np.testing.assert_allclose(sim.state(c, x).numpy(), _state(qc.assign_parameters(x)), atol=TOL)
 
 
 def test_import_of_mixed_qiskit_circuit_matches_statevector():
@@ -144,6 +158,11 @@ def test_import_errors_name_the_instruction(build, match):
         from_qiskit(qc)
 
 
+def test_import_rejects_what_is_not_a_quantum_circuit():
+    with pytest.raises(CircuitError, match="expected a qiskit QuantumCircuit, got str"):
+        from_qiskit("OPENQASM 3.0;")
+
+
 def test_import_rejects_unknown_input_names():
     qc = qiskit.QuantumCircuit(1)
     qc.rx(Parameter("p"), 0)
@@ -160,20 +179,7 @@ def test_export_rejects_bad_parameter_vectors(params):
         to_qiskit(Circuit(2).ry(0).ry(1), params)
 
 
-def test_missing_qiskit_is_a_clear_error(monkeypatch):
-    monkeypatch.setitem(sys.modules, "qiskit", None)
-    with pytest.raises(QGMError, match=r"pip install 'qgm\[interop\]'"):
-        to_qiskit(Circuit(1).h(0))
-
-
 # -- running on a Qiskit backend -----------------------------------------------------
-
-
-def _trained():
-    """A hardware-efficient circuit at seeded random ("trained") parameters."""
-    c = hardware_efficient(4, 3)
-    g = torch.Generator().manual_seed(0)
-    return c, torch.rand(c.n_params, dtype=torch.float64, generator=g) * 2 * math.pi
 
 
 def _chi_squared(idx: torch.Tensor, p: torch.Tensor) -> tuple[float, int]:
@@ -187,8 +193,8 @@ def _chi_squared(idx: torch.Tensor, p: torch.Tensor) -> tuple[float, int]:
 
 @pytest.mark.filterwarnings("ignore:Qiskit backend .* has no QubitProperties")
 @pytest.mark.parametrize("hardware_like", [False, True])
-def test_trained_circuit_on_backend_matches_engine_distribution(hardware_like):
-    c, params = _trained()
+def test_trained_circuit_on_backend_matches_engine_distribution(hardware_like, trained):
+    c, params, target = trained
     backend = None
     if hardware_like:  # coupling map, basis gates and layout as on a device; noiseless
         from qiskit.providers.fake_provider import GenericBackendV2
@@ -201,16 +207,36 @@ def test_trained_circuit_on_backend_matches_engine_distribution(hardware_like):
     stat, dof = _chi_squared(idx, p)
     assert stat < chi2.ppf(0.999, dof), f"chi2={stat:.1f} with {dof} dof"
     # the test has power: the bit-reversed (wrong-endian) distribution is rejected
-    reversed_p = p.reshape([2] * 4).permute(3, 2, 1, 0).reshape(-1)
+    n = c.n_qubits
+    reversed_p = p.reshape([2] * n).permute(*range(n - 1, -1, -1)).reshape(-1)
     assert _chi_squared(idx, reversed_p)[0] > chi2.ppf(0.999, dof)
+    # and the backend reproduces what was learned: its histogram is close to the training target
+    histogram = torch.bincount(idx, minlength=2**n).double() / shots
+    assert 0.5 * (histogram - target).abs().sum() < 0.05
 
 
-def test_run_on_backend_is_seeded_and_endianness_is_qgm():
+def test_run_on_backend_is_seeded_and_endianness_is_qgm(trained):
     c = Circuit(3).x(0).rx(1, In("a"))  # |110> = index 6 when a = pi
     idx = run_on_backend(c, inputs=[math.pi], shots=64, seed=1)
     assert torch.equal(idx, torch.full((64,), 6))
-    c, params = _trained()
-    assert torch.equal(run_on_backend(c, params, 500, seed=3), run_on_backend(c, params, 500, seed=3))
+    c, params, _ = trained
+    first = run_on_backend(c, params, 500, None, 3)  # the documented positional order
+    assert torch.equal(first, run_on_backend(c, params, 500, seed=3))
+    assert not torch.equal(first, run_on_backend(c, params, 500, seed=4))
+
+
+def test_qiskit_counts_bitstrings_read_as_qgm_bitstrings():
+    """Aer's own ``get_counts`` on the exported circuit: the key is qgm's bitstring, wire 0 leftmost."""
+    from qiskit_aer import AerSimulator
+
+    for wires, expected in [((0,), "1000"), ((1, 3), "0101"), ((0, 1, 2), "1110")]:
+        c = Circuit(4)
+        for w in wires:
+            c = c.x(w)
+        assert format(int(sim.probs(c).argmax()), "04b") == expected  # the engine's own reading
+        qc = to_qiskit(c)
+        qc.measure_all()
+        assert AerSimulator().run(qc, shots=16, seed_simulator=0).result().get_counts() == {expected: 16}
 
 
 @pytest.mark.parametrize(

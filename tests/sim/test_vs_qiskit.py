@@ -13,6 +13,7 @@ amplitudes.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -40,14 +41,15 @@ def _ops_for(n: int) -> int:
     return min(4 * n + 6, 28)
 
 
-def _cases(n: int) -> list[tuple[Circuit, np.ndarray, np.ndarray]]:
+@functools.lru_cache(maxsize=None)
+def _cases(n: int) -> tuple[tuple[Circuit, np.ndarray, np.ndarray], ...]:
     """The ``PER_SIZE`` random circuits of ``n`` qubits with their slot values (seeded by n)."""
     rng = np.random.default_rng(1000 + n)
     out = []
     for _ in range(PER_SIZE):
         c = random_circuit(n, _ops_for(n), rng, inputs=2)
         out.append((c, rng.uniform(-np.pi, np.pi, c.n_params), rng.uniform(-np.pi, np.pi, c.n_inputs)))
-    return out
+    return tuple(out)
 
 
 def _qiskit_state(qc) -> np.ndarray:

@@ -1,7 +1,8 @@
-"""PennyLane interop: :func:`to_pennylane` (a quantum function) and :func:`pennylane_qnode`.
+"""PennyLane interop: :func:`to_pennylane` (a quantum function) and :func:`to_pennylane_qnode`.
 
-PennyLane's wire convention is qgm's: wire 0 is the most significant bit of a
-basis index (``qml.probs``, ``qml.state``), so wires map one to one and no bit
+PennyLane's wire convention is qgm's: the first wire of ``wire_order`` is the
+most significant bit of a basis index (``qml.probs``, ``qml.state``), so qgm
+wire ``i`` maps to PennyLane wire ``wires[i]`` (default ``i``) and no bit
 reversal is needed. Every catalogue gate is the PennyLane operation of the same
 matrix: ``u3`` -> ``qml.U3`` (equal to OpenQASM's ``U``), ``p`` ->
 ``qml.PhaseShift``, ``rxx``/``ryy``/``rzz`` -> ``qml.IsingXX``/``IsingYY``/
@@ -28,7 +29,7 @@ from qgm.sim.observables import Observable, PauliTerm, parse_observable
 if TYPE_CHECKING:
     import pennylane
 
-__all__ = ["to_pennylane", "pennylane_qnode", "PENNYLANE_GATES"]
+__all__ = ["to_pennylane", "to_pennylane_qnode", "PENNYLANE_GATES"]
 
 #: Catalogue gate -> PennyLane operation class name (identical matrices).
 PENNYLANE_GATES: dict[str, str] = {
@@ -91,8 +92,8 @@ def _same_framework(qml: Any, angles: list[Any]) -> list[Any]:
     return [convert(a) if isinstance(a, float) else a for a in angles]
 
 
-def _apply(qml: Any, op: Op, angles: list[Any]) -> None:
-    wires = list(op.wires)
+def _apply(qml: Any, op: Op, angles: list[Any], wire_map: Sequence[Any]) -> None:
+    wires = [wire_map[w] for w in op.wires]
     if op.name == "unitary":
         qml.QubitUnitary(op.matrix, wires=wires)
         return
@@ -103,13 +104,33 @@ def _apply(qml: Any, op: Op, angles: list[Any]) -> None:
         gate(*_same_framework(qml, angles), wires=wires)
 
 
-def to_pennylane(circuit: Circuit, params: Any = None, inputs: Any = None) -> Callable[..., None]:
+def _wire_labels(circuit: Circuit, wires: Sequence[Any] | None) -> list[Any]:
+    """PennyLane wire label of each qgm wire (default: the qgm wire number)."""
+    if wires is None:
+        return list(range(circuit.n_qubits))
+    labels = list(wires)
+    if len(labels) != circuit.n_qubits or len(set(labels)) != len(labels):
+        raise ParameterError(
+            f"wires: expected {circuit.n_qubits} distinct PennyLane wire labels (one per qgm wire), got {labels!r}"
+        )
+    return labels
+
+
+def to_pennylane(
+    circuit: Circuit,
+    params: Any = None,
+    inputs: Any = None,
+    wires: Sequence[Any] | None = None,
+) -> Callable[..., None]:
     """A PennyLane quantum function ``ops(params=None, inputs=None)`` applying ``circuit``'s gates.
 
-    Call it inside a QNode (or ``qml.tape``/``qml.matrix``) on wires
-    ``0..n-1``. ``params`` ``(..., n_params)`` and ``inputs`` ``(..., n_inputs)``
-    given here are defaults; values passed to ``ops`` take precedence. Slot
-    vectors may be any array/tensor type PennyLane accepts (gradients flow).
+    Call it inside a QNode (or ``qml.tape``/``qml.matrix``). qgm wire ``i``
+    acts on PennyLane wire ``wires[i]`` (default ``i``), so measuring
+    ``qml.probs(wires=wires)`` gives qgm's ``(..., 2**n)`` order. ``params``
+    ``(..., n_params)`` and ``inputs`` ``(..., n_inputs)`` given here are
+    defaults; values passed to ``ops`` take precedence. Slot vectors may be any
+    array/tensor type PennyLane accepts (gradients flow; a leading batch
+    dimension broadcasts).
 
     Example::
 
@@ -121,6 +142,7 @@ def to_pennylane(circuit: Circuit, params: Any = None, inputs: Any = None) -> Ca
             return qml.probs()
     """
     qml = require("pennylane")
+    wire_map = _wire_labels(circuit, wires)
     index = {("param", p): i for i, p in enumerate(circuit.param_names)}
     index.update({("input", x): i for i, x in enumerate(circuit.input_names)})
     default_params, default_inputs = params, inputs
@@ -129,58 +151,63 @@ def to_pennylane(circuit: Circuit, params: Any = None, inputs: Any = None) -> Ca
         p = _slot_vector(default_params if params is None else params, circuit.param_names, "params")
         x = _slot_vector(default_inputs if inputs is None else inputs, circuit.input_names, "inputs")
         for op in circuit.ops:
-            _apply(qml, op, [_angle(a, index, p, x) for a in op.params])
+            _apply(qml, op, [_angle(a, index, p, x) for a in op.params], wire_map)
 
     return ops
 
 
-def _observable(qml: Any, terms: list[PauliTerm], n: int) -> Any:
-    """The PennyLane operator ``Σ coef · P`` of parsed Pauli terms (wire ``i`` = character ``i``)."""
+def _observable(qml: Any, terms: list[PauliTerm], wire_map: Sequence[Any]) -> Any:
+    """The PennyLane operator ``Σ coef · P`` of parsed Pauli terms (character ``i`` on ``wire_map[i]``)."""
     sentence = qml.pauli.PauliSentence()
     for t in terms:
-        word = qml.pauli.PauliWord({w: ch for w, ch in enumerate(t.string) if ch != "I"})
+        word = qml.pauli.PauliWord({wire_map[w]: ch for w, ch in enumerate(t.string) if ch != "I"})
         sentence[word] = sentence.get(word, 0.0) + t.coef
-    return sentence.operation(wire_order=range(n))
+    return sentence.operation(wire_order=wire_map)
 
 
-def _measurement(qml: Any, measurement: Measurement, n: int) -> Callable[[], Any]:
+def _measurement(qml: Any, measurement: Measurement, wire_map: Sequence[Any]) -> Callable[[], Any]:
     """A zero-argument function returning the measurement process (called inside the QNode)."""
+    n = len(wire_map)
     if measurement == "probs":
-        return qml.probs
+        return lambda: qml.probs(wires=wire_map)
     if measurement == "state":
         return qml.state
     if isinstance(measurement, str) and set(measurement.upper()) - set("IXYZ"):
         raise ParameterError(
             f"measurement: expected 'probs', 'state' or a Pauli observable such as {'Z' * n!r}, got {measurement!r}"
         )
-    obs = _observable(qml, parse_observable(measurement, n), n)
+    obs = _observable(qml, parse_observable(measurement, n), wire_map)
     return lambda: qml.expval(obs)
 
 
-def pennylane_qnode(
+def to_pennylane_qnode(
     circuit: Circuit,
     device: Any = "default.qubit",
     measurement: Measurement = "probs",
     interface: str = "torch",
+    wires: Sequence[Any] | None = None,
     **qnode_kwargs: Any,
 ) -> "pennylane.QNode":
     """A QNode ``qnode(params=None, inputs=None)`` running ``circuit`` on a PennyLane device.
 
     Args:
         circuit: the qgm circuit.
-        device: a device name (created with wires ``0..n-1``) or a device object.
+        device: a device name (created on ``wires``) or a device object whose
+            wires include ``wires``.
         measurement: ``"probs"`` -> ``(..., 2**n)`` Born probabilities (wire 0 =
-            most significant bit, as in qgm); ``"state"`` -> ``(..., 2**n)`` state
-            vector; or a qgm observable (``"ZZI"`` or ``[(coef, "XXI"), ...]``)
-            -> its expectation value.
+            most significant bit, as in qgm); ``"state"`` -> ``(..., 2**d)`` state
+            vector over the device's wires (qgm's order when the device's
+            wires are ``wires``, in that order); or a qgm observable (``"ZZI"`` or
+            ``[(coef, "XXI"), ...]``) -> its expectation value.
         interface: PennyLane ML interface (``"torch"``, ``"autograd"``, ``"jax"``, ...).
+        wires: PennyLane label of each qgm wire (default ``0..n-1``).
         **qnode_kwargs: passed to ``qml.QNode`` (e.g. ``diff_method="adjoint"``).
     """
     qml = require("pennylane")
-    n = circuit.n_qubits
-    dev = qml.device(device, wires=n) if isinstance(device, str) else device
-    measure = _measurement(qml, measurement, n)
-    ops = to_pennylane(circuit)
+    wire_map = _wire_labels(circuit, wires)
+    dev = qml.device(device, wires=wire_map) if isinstance(device, str) else device
+    measure = _measurement(qml, measurement, wire_map)
+    ops = to_pennylane(circuit, wires=wire_map)
 
     def qfunc(params: Any = None, inputs: Any = None) -> Any:
         ops(params, inputs)

@@ -263,6 +263,12 @@ def from_qiskit(qc: "QuantumCircuit", inputs: Sequence[str] = ()) -> Circuit:
     the same vector ``x``. Input slots take the order of the metadata, then of
     ``inputs``.
     """
+    quantum_circuit = require("qiskit.circuit").QuantumCircuit
+    if not isinstance(qc, quantum_circuit):
+        raise CircuitError(
+            f"from_qiskit: expected a qiskit QuantumCircuit, got {type(qc).__name__}; "
+            "for OpenQASM text use qgm.Circuit.from_qasm"
+        )
     n = qc.num_qubits
     if n < 1:
         raise CircuitError("from_qiskit: the Qiskit circuit has no qubits; a qgm circuit needs at least one")
