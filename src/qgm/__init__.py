@@ -1,5 +1,5 @@
 """qgm: quantum generative models on a fast, differentiable state-vector engine."""
-from qgm import backends, baselines, circuits, data, geometry, losses, metrics, models, optim, sim
+from qgm import backends, baselines, circuits, data, geometry, losses, metrics, models, optim, sim, trainability
 from qgm.backends import from_qiskit, run_on_backend, to_pennylane, to_pennylane_qnode, to_qiskit
 from qgm.circuits import Circuit, In, P
 from qgm.errors import (
@@ -19,7 +19,7 @@ __all__ = [
     "Circuit", "P", "In", "QCBM", "GenerativeModel",
     "NoiseModel", "density_matrix", "noisy_probs", "noisy_sample",
     "to_qiskit", "from_qiskit", "run_on_backend", "to_pennylane", "to_pennylane_qnode",
-    "circuits", "sim", "backends", "data", "metrics", "losses", "models", "baselines", "geometry", "optim",
+    "circuits", "sim", "backends", "data", "metrics", "losses", "models", "baselines", "geometry", "optim", "trainability",
     "QGMError", "ConfigError", "DataError", "CircuitError", "ParameterError", "ResourceError",
     "__version__",
 ]

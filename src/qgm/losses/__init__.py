@@ -5,6 +5,7 @@ Importing this package registers ``mmd``, ``kl``, ``nll``, ``sinkhorn`` and
 """
 from qgm.losses.base import Loss, histogram, target_distribution
 from qgm.losses.distance import DISTANCES, pairwise_distance
+from qgm.losses.fidelity import GlobalFidelityLoss, LocalFidelityLoss, Unpreparation, fidelity, local_fidelity
 from qgm.losses.kernel import CONVENTIONS, GaussianMixtureKernel, expected_bodyness, sigma_to_gamma
 from qgm.losses.likelihood import KLLoss, NLLLoss
 from qgm.losses.mmd import ESTIMATORS, MMDLoss, make_kernel, mmd_from_samples
@@ -15,5 +16,6 @@ __all__ = [
     "Loss", "histogram", "target_distribution", "DISTANCES", "pairwise_distance",
     "CONVENTIONS", "GaussianMixtureKernel", "expected_bodyness", "sigma_to_gamma", "make_kernel",
     "MMDLoss", "ESTIMATORS", "mmd_from_samples", "KLLoss", "NLLLoss",
+    "GlobalFidelityLoss", "LocalFidelityLoss", "Unpreparation", "fidelity", "local_fidelity",
     "SinkhornLoss", "sinkhorn_divergence", "SteinLoss", "stein_kernel",
 ]

@@ -4,7 +4,7 @@ The circuit comes from an ansatz spec dict (:mod:`qgm.models.ansatz`) or is a
 user :class:`~qgm.circuits.Circuit` without input slots. All angles live in one
 float64 ``nn.Parameter`` ``theta`` ``(n_params,)``, initialised from a generator
 seeded by ``seed`` with a named strategy from :data:`INITIALIZERS`
-(``register_init`` adds more).
+(:mod:`qgm.trainability.init`; ``register_init`` adds more).
 
 Differentiation follows ``diff_method`` (``"backprop" | "adjoint" |
 "parameter-shift"``) for exact probabilities; sampled frequencies
@@ -13,8 +13,7 @@ samples for every shifted circuit. ``shots`` is the default the losses use.
 """
 from __future__ import annotations
 
-import math
-from typing import Any, Callable, Optional, Union
+from typing import Any, Optional, Union
 
 import torch
 from torch import nn
@@ -25,38 +24,12 @@ from qgm.errors import ConfigError
 from qgm.models.ansatz import build_ansatz, resolve_ansatz_spec
 from qgm.models.base import GenerativeModel
 from qgm.registry import MODELS
+from qgm.trainability.init import INITIALIZERS, register_init
 
 __all__ = ["QCBM", "INITIALIZERS", "register_init", "DEFAULT_ANSATZ", "DIFF_METHODS"]
 
-Initializer = Callable[[Circuit, torch.Generator], torch.Tensor]
-#: Initial-angle strategies ``init(circuit, generator) -> (n_params,) float64``.
-INITIALIZERS: dict[str, Initializer] = {}
 DIFF_METHODS = ("backprop", "adjoint", "parameter-shift")
 DEFAULT_ANSATZ: dict[str, Any] = {"name": "hardware_efficient", "depth": 4, "entangler": "ring"}
-
-
-def register_init(name: str) -> Callable[[Initializer], Initializer]:
-    """Decorator adding an initial-angle strategy under ``name``."""
-
-    def deco(fn: Initializer) -> Initializer:
-        if name in INITIALIZERS and INITIALIZERS[name] is not fn:
-            raise ValueError(f"init strategy '{name}' is registered twice")
-        INITIALIZERS[name] = fn
-        return fn
-
-    return deco
-
-
-@register_init("uniform")
-def _uniform(circuit: Circuit, generator: torch.Generator) -> torch.Tensor:
-    """Angles uniform in [−π, π)."""
-    return (torch.rand(circuit.n_params, dtype=torch.float64, generator=generator) * 2.0 - 1.0) * math.pi
-
-
-@register_init("small")
-def _small(circuit: Circuit, generator: torch.Generator) -> torch.Tensor:
-    """Angles normal(0, 0.01²) (near the identity circuit; see trainability.md §5 pitfall)."""
-    return 0.01 * torch.randn(circuit.n_params, dtype=torch.float64, generator=generator)
 
 
 class QCBM(GenerativeModel):
