@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 import torch
 
 from qgm.circuits.gates import GATES
+from qgm.sim.kernels import Kernel
 from qgm.sim.program import Program
 
 __all__ = ["bind", "build_mats", "evolve", "AdjointEvolve", "zero_state"]
@@ -96,12 +97,81 @@ def zero_state(n: int, batch: int, dtype: torch.dtype, device: torch.device) -> 
     return psi
 
 
+class _KernelStep(torch.autograd.Function):
+    """One kernel with a hand-written backward: ``K†`` pulls the output gradient back and
+    ``grad_mat`` contracts it with the saved input state.
+
+    Autograd's own backward of the same GEMMs materialises conjugated copies of the
+    state (and a scatter for gathers); this keeps every backward step to GEMMs and gathers.
+    """
+
+    @staticmethod
+    def forward(ctx, kernel: Kernel, psi: torch.Tensor, mat: Optional[torch.Tensor]):  # type: ignore[override]
+        ctx.kernel = kernel
+        ctx.save_for_backward(psi, mat)
+        return kernel.apply(psi, mat)
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):  # type: ignore[override]
+        psi, mat = ctx.saved_tensors
+        k: Kernel = ctx.kernel
+        g_psi = k.apply_inverse(g, mat) if ctx.needs_input_grad[1] else None
+        g_mat = k.grad_mat(g, psi, mat) if ctx.needs_input_grad[2] else None
+        return None, g_psi, g_mat
+
+
 def evolve(program: Program, psi: torch.Tensor, mats: Sequence[Optional[torch.Tensor]]) -> torch.Tensor:
     """Apply every kernel of ``program`` to ``psi`` ``(B, 2**n)`` (autograd-traceable)."""
     kernels = program.tensors(psi.device, psi.real.dtype)["steps"]
+    if not torch.is_grad_enabled():
+        for k, m in zip(kernels, mats):
+            psi = k.apply(psi, m)
+        return psi
     for k, m in zip(kernels, mats):
-        psi = k.apply(psi, m)
+        if psi.requires_grad or (m is not None and m.requires_grad):
+            psi = _KernelStep.apply(k, psi, m)
+        else:
+            psi = k.apply(psi, m)
     return psi
+
+
+CHUNK_BYTES = 1 << 19
+"""State bytes per chunk of the batch in the adjoint method: the batch is swept in
+chunks whose few live states stay in the CPU cache, instead of streaming the whole
+batch through memory once per kernel."""
+
+
+def batch_chunks(batch: int, n: int, itemsize: int) -> list[slice]:
+    """Slices of a batch of ``batch`` states of ``2**n`` amplitudes, each at most ``CHUNK_BYTES``."""
+    size = max(1, CHUNK_BYTES // (itemsize << n))
+    return [slice(i, min(batch, i + size)) for i in range(0, batch, size)]
+
+
+def _rows(mats: Sequence[Optional[torch.Tensor]], sl: slice) -> list[Optional[torch.Tensor]]:
+    """The matrices of batch rows ``sl`` (shared matrices, batch 1, unchanged)."""
+    return [m if m is None or m.shape[0] == 1 else m[sl] for m in mats]
+
+
+def _merge(chunk_grads: list[Optional[torch.Tensor]], mat: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+    """One matrix's gradient from its per-chunk parts: summed if the matrix is shared
+    by the batch, concatenated if it has one row per batch element."""
+    if chunk_grads[0] is None or mat is None:
+        return None
+    return torch.stack(chunk_grads).sum(0) if mat.shape[0] == 1 else torch.cat(chunk_grads)
+
+
+def _sweep_back(
+    kernels: Sequence[Kernel], mats: Sequence[Optional[torch.Tensor]], psi: torch.Tensor, g: torch.Tensor, need
+) -> tuple[torch.Tensor, list[Optional[torch.Tensor]]]:
+    """Adjoint sweep from the output state ``psi`` and its gradient ``g``: (∂L/∂psi0, ∂L/∂mats)."""
+    grads: list[Optional[torch.Tensor]] = [None] * len(mats)
+    for i in range(len(kernels) - 1, -1, -1):
+        k, m = kernels[i], mats[i]
+        psi = k.apply_inverse(psi, m)
+        if m is not None and need[i]:
+            grads[i] = k.grad_mat(g, psi, m)
+        g = k.apply_inverse(g, m)
+    return g, grads
 
 
 class AdjointEvolve(torch.autograd.Function):
@@ -109,6 +179,7 @@ class AdjointEvolve(torch.autograd.Function):
 
     The backward pass un-computes the state kernel by kernel (``K†``) while pulling
     the output gradient back, so memory stays at two states whatever the depth.
+    Large batches are swept in cache-sized chunks (:func:`batch_chunks`).
     Gradients reach the kernels' matrices; the small graph from matrices to
     angles is ordinary autograd.
     """
@@ -116,7 +187,13 @@ class AdjointEvolve(torch.autograd.Function):
     @staticmethod
     def forward(ctx, program: Program, psi0: torch.Tensor, *mats: torch.Tensor):  # type: ignore[override]
         with torch.no_grad():
-            psi = evolve(program, psi0, mats)
+            chunks = batch_chunks(psi0.shape[0], program.n, psi0.element_size())
+            if len(chunks) == 1:
+                psi = evolve(program, psi0, mats)
+            else:
+                psi = torch.empty(psi0.shape, dtype=psi0.dtype, device=psi0.device)
+                for sl in chunks:
+                    psi[sl] = evolve(program, psi0[sl], _rows(mats, sl))
         ctx.program = program
         ctx.has_mat = [m is not None for m in mats]
         ctx.save_for_backward(psi, *[m for m in mats if m is not None])
@@ -128,14 +205,13 @@ class AdjointEvolve(torch.autograd.Function):
         it = iter(present)
         mats = [next(it) if h else None for h in ctx.has_mat]
         kernels = ctx.program.tensors(psi.device, psi.real.dtype)["steps"]
-        grads: list[Optional[torch.Tensor]] = [None] * len(mats)
         need = ctx.needs_input_grad[2:]
+        chunks = batch_chunks(psi.shape[0], ctx.program.n, psi.element_size())
         with torch.no_grad():
-            for i in range(len(kernels) - 1, -1, -1):
-                k, m = kernels[i], mats[i]
-                psi = k.apply_inverse(psi, m)
-                if m is not None and need[i]:
-                    grads[i] = k.grad_mat(g, psi, m)
-                g = k.apply_inverse(g, m)
-        g_psi0 = g if ctx.needs_input_grad[1] else None
-        return (None, g_psi0, *grads)
+            if len(chunks) == 1:
+                g_psi0, grads = _sweep_back(kernels, mats, psi, g, need)
+            else:
+                parts = [_sweep_back(kernels, _rows(mats, sl), psi[sl], g[sl], need) for sl in chunks]
+                g_psi0 = torch.cat([p[0] for p in parts])
+                grads = [_merge([p[1][i] for p in parts], m) for i, m in enumerate(mats)]
+        return (None, g_psi0 if ctx.needs_input_grad[1] else None, *grads)

@@ -80,13 +80,18 @@ class BlockKernel(Kernel):
         return self._mul(psi, mat.conj().transpose(1, 2))
 
     def grad_mat(self, g_out: torch.Tensor, psi_in: torch.Tensor, mat: torch.Tensor) -> torch.Tensor:
+        # G = Σ g xᴴ over the untouched wires, written as GEMMs whose conjugate-transposed
+        # operand BLAS reads in place (an einsum over a conjugated state copies it first).
         b = psi_in.shape[0]
         lo, c, r = self._dims()
-        g = g_out.reshape(b, lo, c, r)
-        x = psi_in.reshape(b, lo, c, r).conj()
-        if mat.shape[0] == 1:
-            return torch.einsum("blir,bljr->ij", g, x).unsqueeze(0)
-        return torch.einsum("blir,bljr->bij", g, x)
+        shared = mat.shape[0] == 1
+        if r == 1:  # conj(G) = gᴴ x with the rows (batch × lo) contracted in one GEMM
+            rows = (b * lo, c) if shared else (b, lo, c)
+            gm = (g_out.reshape(rows).mH @ psi_in.reshape(rows)).conj_physical()
+            return gm.unsqueeze(0) if shared else gm
+        gm = torch.matmul(g_out.reshape(b, lo, c, r), psi_in.reshape(b, lo, c, r).mH)
+        gm = gm.sum(1) if lo > 1 else gm[:, 0]
+        return _sum_to(gm, mat.shape[0])
 
 
 def _letters(n: int) -> str:

@@ -60,13 +60,11 @@ def parse_observable(obs: Observable, n: int) -> list[PauliTerm]:
 
 
 def _parity(x: np.ndarray) -> np.ndarray:
-    """Parity of the set bits of each integer in ``x``."""
+    """Parity of the set bits of each non-negative int64 in ``x`` (xor-folding: six vector ops)."""
     x = x.copy()
-    p = np.zeros_like(x)
-    while np.any(x):
-        p ^= x & 1
-        x >>= 1
-    return p
+    for shift in (32, 16, 8, 4, 2, 1):
+        x ^= x >> shift
+    return x & 1
 
 
 def pauli_expectations(psi: torch.Tensor, terms: Sequence[PauliTerm], n: int) -> torch.Tensor:

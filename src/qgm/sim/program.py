@@ -32,9 +32,15 @@ KIND_PARAM, KIND_INPUT, KIND_CONST = 0, 1, 2
 
 
 def max_block_wires(n: int) -> int:
-    """Widest fused single-qubit block: wide blocks mean fewer passes over the
-    state, but each amplitude then costs ``2**k`` multiply-adds."""
-    return 5 if n <= 12 else 4
+    """Widest fused single-qubit block.
+
+    Wide blocks mean fewer passes over the state, but each amplitude then costs
+    ``2**k`` multiply-adds and the fused ``4**k`` matrix is built (and
+    differentiated) per parameter set. On CPU, 4 wires is the best measured
+    width from T1 (n = 9) to T2 (n = 20); at 5 wires batched runs (T4, 512
+    sets) spend most of their time building matrices.
+    """
+    return 4
 
 
 @dataclass
