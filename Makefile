@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/qgm train examples/bas3x3_qcbm.yaml --out runs/bas3x3_qcbm
+	$(BIN)/qgm train examples/bas3x3_qcbm.yaml --out runs/bas3x3_qcbm --overwrite
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider

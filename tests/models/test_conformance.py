@@ -2,19 +2,21 @@
 import pytest
 import torch
 
-import qgm.baselines  # noqa: F401  (registers rbm, made)
-import qgm.models  # noqa: F401  (registers qcbm)
+import qgm.baselines  # noqa: F401  (registers rbm, made, gan)
+import qgm.models  # noqa: F401  (registers qcbm, qgan)
 from qgm.errors import ParameterError
 from qgm.losses import KLLoss, MMDLoss, NLLLoss
 from qgm.models import GenerativeModel
 from qgm.registry import MODELS
 from toy_data import bas22
 
-NAMES = ["qcbm", "rbm", "made"]
+NAMES = ["qcbm", "rbm", "made", "qgan", "gan"]
 
 
 def build(name: str, seed: int = 0) -> GenerativeModel:
-    options = {"rbm": {"init_scale": 0.3}}.get(name, {})
+    options = {
+        "rbm": {"init_scale": 0.3}, "qgan": {"disc_input": "bits"}, "gan": {"disc_input": "bits"},
+    }.get(name, {})
     return MODELS.create(name, dataset=bas22(), seed=seed, **options)
 
 

@@ -3,6 +3,7 @@
 Importing this package registers ``mmd``, ``kl``, ``nll``, ``sinkhorn`` and
 ``stein`` in :data:`qgm.registry.LOSSES` (factories ``factory(dataset, **options)``).
 """
+from qgm.losses.adversarial import ADVERSARIAL_LOSSES, AdversarialLoss, get_adversarial_loss, gradient_penalty
 from qgm.losses.base import Loss, histogram, target_distribution
 from qgm.losses.distance import DISTANCES, pairwise_distance
 from qgm.losses.fidelity import GlobalFidelityLoss, LocalFidelityLoss, Unpreparation, fidelity, local_fidelity
@@ -13,6 +14,7 @@ from qgm.losses.sinkhorn import SinkhornLoss, sinkhorn_divergence
 from qgm.losses.stein import SteinLoss, stein_kernel
 
 __all__ = [
+    "ADVERSARIAL_LOSSES", "AdversarialLoss", "get_adversarial_loss", "gradient_penalty",
     "Loss", "histogram", "target_distribution", "DISTANCES", "pairwise_distance",
     "CONVENTIONS", "GaussianMixtureKernel", "expected_bodyness", "sigma_to_gamma", "make_kernel",
     "MMDLoss", "ESTIMATORS", "mmd_from_samples", "KLLoss", "NLLLoss",

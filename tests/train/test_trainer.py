@@ -1,0 +1,170 @@
+"""The Trainer and run directories: resume equals an uninterrupted run, determinism, BAS 2x2 training,
+L-BFGS, early stopping, self-stepping models, checkpoints loadable with weights_only."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from qgm.errors import ConfigError
+from qgm.losses import KLLoss, MMDLoss
+from qgm.models import QCBM
+from qgm.registry import DATASETS
+from qgm.train import (
+    Callback, Trainer, apply_overrides, build_optimizer, latest_checkpoint, load_checkpoint, read_records, run_config,
+)
+
+BASE = {
+    "name": "bas22",
+    "seed": 3,
+    "dataset": {"name": "bas", "rows": 2, "cols": 2},
+    "model": {"name": "qcbm", "ansatz": {"name": "liu_wang", "depth": 2, "pairs": "ring"}},
+    "loss": {"name": "mmd"},
+    "optimizer": {"name": "adam", "lr": 0.1},
+    "train": {"steps": 20, "eval_every": 5, "checkpoint_every": 10, "n_eval_samples": 500,
+              "progress": False, "plots": False},
+    "metrics": ["kl", "valid_fraction"],
+}
+#: Every random stream in play: minibatches, shot-based loss, evaluation samples, a schedule.
+NOISY = ["train.batch_size=8", "loss.shots=64", "schedule=cosine"]
+
+
+def config(*overrides):
+    return apply_overrides(BASE, list(overrides))
+
+
+class Interrupt(Callback):
+    """Simulates a crash after step ``at`` (after the step's checkpoint, if any)."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def on_step_end(self, trainer, record):
+        if record["step"] == self.at:
+            raise KeyboardInterrupt
+
+
+def final_theta(run):
+    return torch.load(run / "model.pt", weights_only=True)["state_dict"]["theta"]
+
+
+def test_resume_continues_bit_exactly(tmp_path):
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    s_whole = run_config(config(*NOISY), whole)
+    with pytest.raises(KeyboardInterrupt):
+        run_config(config(*NOISY), split, callbacks=[Interrupt(13)])
+    assert latest_checkpoint(split / "checkpoints").name == "step_000010.pt"
+    assert read_records(split / "metrics.jsonl")[-1]["step"] == 13
+    s_split = run_config(config(*NOISY), split, resume=True)
+    assert read_records(split / "metrics.jsonl") == read_records(whole / "metrics.jsonl")
+    assert torch.equal(final_theta(split), final_theta(whole))
+    assert s_split["metrics"] == s_whole["metrics"] and s_split["loss"] == s_whole["loss"]
+    assert np.array_equal(np.load(split / "samples.npy"), np.load(whole / "samples.npy"))
+
+
+def test_same_seed_same_run_other_seed_other_run(tmp_path):
+    run_config(config(*NOISY), tmp_path / "a")
+    run_config(config(*NOISY), tmp_path / "b")
+    run_config(config(*NOISY, "seed=4"), tmp_path / "c")
+    a, b, c = (read_records(tmp_path / k / "metrics.jsonl") for k in "abc")
+    assert a == b and a != c
+    assert torch.equal(final_theta(tmp_path / "a"), final_theta(tmp_path / "b"))
+
+
+def test_bas22_run_directory_and_kl(tmp_path):
+    out = tmp_path / "run"
+    summary = run_config(config("train.steps=150", "train.eval_every=50", "train.plots=true", "train.checkpoint_every=50",
+                                "metrics=[kl, valid_fraction, qbas]"), out)
+    assert summary["metrics"]["kl"] < 0.05 and summary["metrics"]["valid_fraction"] > 0.9
+    assert summary["steps"] == 150 and summary["n_params"] == QCBM_PARAMS and not summary["stopped_early"]
+    assert json.loads((out / "summary.json").read_text()) == summary
+    for name in ("config.yaml", "metrics.jsonl", "model.pt", "samples.npy",
+                 "plots/curves.png", "plots/distribution.png", "plots/samples.png"):
+        assert (out / name).is_file(), name
+    records = read_records(out / "metrics.jsonl")
+    assert [r["step"] for r in records] == list(range(151))
+    assert records[0].keys() == {"step", "kl", "valid_fraction", "qbas"} and records[1].keys() == {"step", "loss", "lr"}
+    assert records[-1]["kl"] == summary["metrics"]["kl"]
+    samples = np.load(out / "samples.npy")
+    assert samples.dtype == np.int64 and samples.shape == (500, 4) and set(np.unique(samples)) <= {0, 1}
+    state = load_checkpoint(latest_checkpoint(out / "checkpoints"))  # weights_only=True
+    assert state["step"] == 150 and torch.equal(state["model"]["theta"], final_theta(out))
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [
+        "step_000050.pt", "step_000100.pt", "step_000150.pt"]
+
+
+#: Liu-Wang depth 2 on 4 qubits: 4 RX + 4 (RZ RX RZ) + 4 (RZ RX) angles.
+QCBM_PARAMS = 4 * 2 + 4 * 3 + 4 * 2
+
+
+def test_existing_run_needs_resume_or_overwrite(tmp_path):
+    run_config(config("train.steps=2"), tmp_path)
+    with pytest.raises(ConfigError, match="already holds a run"):
+        run_config(config("train.steps=2"), tmp_path)
+    run_config(config("train.steps=2"), tmp_path, overwrite=True)
+    with pytest.raises(ConfigError, match="no checkpoint"):
+        run_config(config("train.steps=2"), tmp_path / "new", resume=True)
+
+
+def test_resume_extends_a_finished_run(tmp_path):
+    run_config(config("train.steps=5"), tmp_path)
+    summary = run_config(config("train.steps=8"), tmp_path, resume=True)
+    assert summary["steps"] == 8 and [r["step"] for r in read_records(tmp_path / "metrics.jsonl")] == list(range(9))
+
+
+def test_lbfgs_and_early_stopping(tmp_path):
+    summary = run_config(config("optimizer={name: lbfgs, max_iter: 10}", "train.eval_every=1",
+                                "train.early_stop={metric: kl, below: 0.01, patience: 2}"), tmp_path)
+    assert summary["stopped_early"] and summary["steps"] < 20 and summary["metrics"]["kl"] < 0.01
+    assert latest_checkpoint(tmp_path / "checkpoints").name == f"step_{summary['steps']:06d}.pt"
+
+
+def test_trainer_batches_and_loss_path_checks():
+    data = DATASETS.create("bas", rows=2, cols=2)
+    model = QCBM({"name": "liu_wang", "n_qubits": 4, "depth": 1})
+    opt = build_optimizer(model.parameters(), {"name": "sgd", "lr": 0.1})
+    trainer = Trainer(model, data, MMDLoss(4, data.target), opt, steps=1, batch_size=5, seed=1)
+    g = torch.Generator().manual_seed(1)
+    assert torch.equal(trainer.next_batch(), data.train[torch.randint(len(data.train), (5,), generator=g)])
+    with pytest.raises(ConfigError, match="loss: required"):
+        Trainer(model, data, None, opt, steps=1)
+    with pytest.raises(ConfigError, match="one optimizer"):
+        Trainer(model, data, MMDLoss(4, data.target), {"a": opt, "b": opt}, steps=1)
+
+
+class SelfStepping(QCBM):
+    """A toy 'adversarial' model: two players (the even and odd angles), each with its own optimizer."""
+
+    def configure_optimizers(self, spec):
+        self.kl = KLLoss(self.n_bits, DATASETS.create("bas", rows=2, cols=2).target)
+        return {name: build_optimizer([self.theta], spec[name], model=self) for name in ("even", "odd")}
+
+    def training_step(self, batch, optimizers, step):
+        player = "even" if step % 2 == 0 else "odd"
+        opt = optimizers[player]
+        opt.zero_grad()
+        value = self.kl(self, None)
+        value.backward()
+        mask = torch.zeros_like(self.theta)
+        mask[step % 2 :: 2] = 1
+        self.theta.grad *= mask
+        opt.step()
+        return {"loss": value.item(), f"loss_{player}": value.item()}
+
+
+def test_self_stepping_models_drive_their_players(tmp_path):
+    data = DATASETS.create("bas", rows=2, cols=2)
+    model = SelfStepping({"name": "liu_wang", "n_qubits": 4, "depth": 2})
+    spec = {"even": {"name": "adam", "lr": 0.1}, "odd": {"name": "adam", "lr": 0.1}}
+    opts = model.configure_optimizers(spec)
+    with pytest.raises(ConfigError, match="steps itself"):
+        Trainer(model, data, MMDLoss(4, data.target), opts, steps=1)
+    start = model.kl(model, None).item()
+    trainer = Trainer(model, data, None, opts, steps=60, metrics=["kl"], n_eval_samples=100)
+    final = trainer.fit()
+    assert final["kl"] < start / 2 and set(trainer.lrs()) == {"lr_even", "lr_odd"}
+    state = trainer.state_dict()
+    assert set(state["optimizers"]) == {"even", "odd"} and state["optimizers"]["odd"]["state"]
+    path = tmp_path / "ckpt.pt"
+    torch.save(state, path)
+    assert torch.load(path, weights_only=True)["step"] == 60
