@@ -150,3 +150,18 @@ def test_scenarios_writes_returns(tmp_path, monkeypatch, capsys):
     x = np.loadtxt(tmp_path / "s.csv", delimiter=",", skiprows=1)
     assert x.shape == (50, 2) and np.all(np.abs(x) < 0.5)  # daily log-returns, not bin indices
     assert main(["scenarios", "run", "--n", "0"]) == 2
+
+
+def test_threads_option(monkeypatch, capsys):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        assert main(["--threads", "1", "list"]) == 0
+        assert torch.get_num_threads() == 1
+        assert main(["--threads", "0", "list"]) == 2
+        monkeypatch.setenv("QGM_THREADS", "many")
+        assert main(["list"]) == 2
+        assert "QGM_THREADS" in capsys.readouterr().err
+    finally:
+        torch.set_num_threads(before)

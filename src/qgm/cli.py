@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,10 +239,34 @@ def _scenarios(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- entry
+#: Environment variable with the default of ``--threads``.
+THREADS_ENV = "QGM_THREADS"
+
+
+def _set_threads(threads: Optional[int]) -> None:
+    """``torch.set_num_threads`` from ``--threads``, else ``$QGM_THREADS``, else 1."""
+    import torch
+
+    if threads is None:
+        raw = os.environ.get(THREADS_ENV, "1")
+        try:
+            threads = int(raw)
+        except ValueError:
+            raise ConfigError(f"{THREADS_ENV}={raw!r}: expected a positive integer number of threads") from None
+    if threads < 1:
+        raise ConfigError(f"--threads: expected a positive integer, got {threads}")
+    torch.set_num_threads(threads)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command of :data:`COMMANDS`."""
     parser = argparse.ArgumentParser(prog="qgm", description="Train and measure quantum generative models.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    parser.add_argument(
+        "--threads", type=int, default=None, metavar="N",
+        help=f"torch CPU threads (default ${THREADS_ENV} or 1: the engine's many small operations "
+        "run fastest on one thread, and extra threads stall when other jobs share the cores)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for cmd in COMMANDS.values():
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
@@ -254,6 +279,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run ``qgm`` with ``argv`` (default ``sys.argv[1:]``); the exit code."""
     args = build_parser().parse_args(argv)
     try:
+        _set_threads(args.threads)
         return COMMANDS[args.command].run(args)
     except QGMError as exc:
         if args.debug:
