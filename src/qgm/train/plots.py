@@ -85,11 +85,13 @@ def plot_images(images: np.ndarray, path: Path, max_images: int = 48) -> None:
     n_cols = min(8, len(images))
     n_rows = -(-len(images) // n_cols)
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(1.1 * n_cols, 1.1 * n_rows), squeeze=False)
-    for ax in axes.ravel():
+    for ax in axes.ravel()[len(images):]:
         ax.axis("off")
     for ax, im in zip(axes.ravel(), images):
         ax.imshow(im, cmap="gray_r", vmin=0, vmax=1)
-    fig.tight_layout()
+        ax.set_xticks([])  # keep the frame: without it, neighbouring images merge into one picture
+        ax.set_yticks([])
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.98, wspace=0.15, hspace=0.15)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
