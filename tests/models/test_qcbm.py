@@ -110,3 +110,24 @@ def test_bas22_training_reaches_small_kl():
     with torch.no_grad():
         assert kl(model, None).item() < 0.05
     assert time.perf_counter() - start < 15
+
+
+def test_identity_block_init_from_config_options_breaks_the_tie():
+    # an exact identity circuit is a stationary point of every loss of the output distribution;
+    # the tie-break chosen through init_options must give a non-zero gradient (trainability spec)
+    data = bas22()
+    spec = {"name": "identity_blocks", "n_blocks": 2}
+    grads = {}
+    for tie in ("none", "first_block"):
+        model = MODELS.create("qcbm", dataset=data, ansatz=spec, init="identity_blocks",
+                              init_options={"tie_break": tie}, seed=3)
+        loss = MMDLoss(4, data.target)
+        loss(model, None).backward()
+        grads[tie] = model.theta.grad.abs().max().item()
+    assert grads["none"] < 1e-12 < 1e-3 < grads["first_block"]
+    assert QCBM.from_config(model.config).init_options == {"tie_break": "first_block"}
+
+
+def test_unknown_init_option_is_a_config_error():
+    with pytest.raises(ConfigError, match="init 'small'"):
+        MODELS.create("qcbm", dataset=bas22(), init="small", init_options={"colour": 1})

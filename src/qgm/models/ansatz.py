@@ -13,8 +13,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from qgm.circuits import Circuit, brickwork, chow_liu_tree, hardware_efficient, iqp, liu_wang
+from qgm.circuits import Circuit, brickwork, chow_liu_tree, hardware_efficient, iqp, liu_wang, sim_circuit
 from qgm.errors import ConfigError
+from qgm.trainability.init import identity_block_ansatz
 
 __all__ = ["ANSATZE", "CHOW_LIU", "build_ansatz", "resolve_ansatz_spec"]
 
@@ -23,6 +24,8 @@ ANSATZE: dict[str, Callable[..., Circuit]] = {
     "brickwork": brickwork,
     "iqp": iqp,
     "liu_wang": liu_wang,
+    "sim": sim_circuit,
+    "identity_blocks": identity_block_ansatz,
 }
 #: Entangler value replaced by the data's Chow-Liu tree.
 CHOW_LIU = "chow-liu"

@@ -24,7 +24,7 @@ from qgm.errors import ConfigError
 from qgm.models.ansatz import build_ansatz, resolve_ansatz_spec
 from qgm.models.base import GenerativeModel
 from qgm.registry import MODELS
-from qgm.trainability.init import INITIALIZERS, register_init
+from qgm.trainability.init import INITIALIZERS, initialize, register_init
 
 __all__ = ["QCBM", "INITIALIZERS", "register_init", "DEFAULT_ANSATZ", "DIFF_METHODS"]
 
@@ -42,6 +42,8 @@ class QCBM(GenerativeModel):
         shots: default measurement shots for the losses (None = exact).
         init: initial-angle strategy (key of :data:`INITIALIZERS`).
         seed: seed of the initial angles.
+        init_options: options of the strategy, e.g. ``{"tie_break": "first_block"}`` for
+            ``identity_blocks`` or ``{"std": 0.1}`` for ``small``.
     """
 
     has_probs = True
@@ -53,6 +55,7 @@ class QCBM(GenerativeModel):
         shots: Optional[int] = None,
         init: str = "uniform",
         seed: int = 0,
+        init_options: Optional[dict[str, Any]] = None,
     ) -> None:
         super().__init__()
         if isinstance(circuit_or_ansatz_spec, Circuit):
@@ -68,19 +71,19 @@ class QCBM(GenerativeModel):
             raise ConfigError(f"diff_method must be one of {DIFF_METHODS}, got {diff_method!r}")
         if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
             raise ConfigError(f"shots: expected a positive integer or null (exact), got {shots!r}")
-        if init not in INITIALIZERS:
-            raise ConfigError(f"init {init!r} unknown; known: {sorted(INITIALIZERS)}")
         self.n_bits = self.circuit.n_qubits
         self.diff_method, self.shots, self.init, self.seed = diff_method, shots, init, int(seed)
+        self.init_options = dict(init_options or {})
         gen = torch.Generator().manual_seed(self.seed)
-        self.theta = nn.Parameter(INITIALIZERS[init](self.circuit, gen).to(torch.float64))
+        self.theta = nn.Parameter(initialize(init, self.circuit, gen, **self.init_options))
 
     @property
     def config(self) -> dict[str, Any]:
         source: dict[str, Any] = (
             {"ansatz": self.ansatz} if self.ansatz is not None else {"qasm": self.circuit.to_qasm()}
         )
-        return {**source, "diff_method": self.diff_method, "shots": self.shots, "init": self.init, "seed": self.seed}
+        return {**source, "diff_method": self.diff_method, "shots": self.shots, "init": self.init, "seed": self.seed,
+                "init_options": self.init_options}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> "QCBM":
@@ -108,8 +111,9 @@ def qcbm(
     shots: Optional[int] = None,
     init: str = "uniform",
     seed: int = 0,
+    init_options: Optional[dict[str, Any]] = None,
 ) -> QCBM:
     """Registered factory: a QCBM on ``dataset.n_bits`` qubits (default ansatz :data:`DEFAULT_ANSATZ`;
     ``"chow-liu"`` pairs/entangler computed from the training bits)."""
     spec = resolve_ansatz_spec(DEFAULT_ANSATZ if ansatz is None else ansatz, dataset)
-    return QCBM(spec, diff_method=diff_method, shots=shots, init=init, seed=seed)
+    return QCBM(spec, diff_method=diff_method, shots=shots, init=init, seed=seed, init_options=init_options)
