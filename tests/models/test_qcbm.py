@@ -1,6 +1,5 @@
 """QCBM: bit order, sampling, shots, init, save/load, factory, and a short BAS 2×2 training."""
 import math
-import time
 
 import pytest
 import torch
@@ -96,8 +95,7 @@ def test_factory_resolves_chow_liu_pairs():
 
 
 def test_bas22_training_reaches_small_kl():
-    """Exact-MMD training with Adam: KL(π‖p) < 0.05 on BAS 2×2 (well inside 15 s)."""
-    start = time.perf_counter()
+    """Exact-MMD training with Adam: KL(π‖p) < 0.05 on BAS 2×2."""
     data = bas22()
     model = MODELS.create("qcbm", dataset=data, ansatz={"name": "liu_wang", "depth": 2, "pairs": "ring"}, seed=0)
     loss = MMDLoss(4, data.target)
@@ -109,7 +107,6 @@ def test_bas22_training_reaches_small_kl():
         opt.step()
     with torch.no_grad():
         assert kl(model, None).item() < 0.05
-    assert time.perf_counter() - start < 15
 
 
 def test_identity_block_init_from_config_options_breaks_the_tie():
