@@ -1,7 +1,6 @@
 """QNG: closed-form steps, limits, solvers, momentum, recomputation, state, registry, MMD training."""
 from __future__ import annotations
 
-import io
 import math
 from types import SimpleNamespace
 
@@ -94,27 +93,13 @@ def test_solvers_on_a_singular_metric():
         )
 
 
-def test_state_dict_round_trip_is_bit_exact():
+def test_state_dict_round_trip_is_bit_exact(check_resume_is_bit_exact):
     c = hardware_efficient(2, 1)
 
-    def run(opt, p, steps):
-        for _ in range(steps):
-            opt.zero_grad()
-            expval(c, p, "ZZ").backward()
-            opt.step()
+    def make(params):
+        return QNG(params, lr=0.05, circuit=c, momentum=0.5, recompute_every=2)
 
-    a = param([0.2] * 8)
-    oa = QNG([a], lr=0.05, circuit=c, momentum=0.5, recompute_every=2)
-    run(oa, a, 3)
-    b = param(a.detach().tolist())
-    ob = QNG([b], lr=0.05, circuit=c, momentum=0.5, recompute_every=2)
-    buf = io.BytesIO()
-    torch.save(oa.state_dict(), buf)  # as a checkpoint would
-    buf.seek(0)
-    ob.load_state_dict(torch.load(buf, weights_only=True))
-    run(oa, a, 3)
-    run(ob, b, 3)
-    assert torch.equal(a, b)
+    check_resume_is_bit_exact(c, [0.2] * 8, make, make)
 
 
 def test_input_slots_average_the_metric():

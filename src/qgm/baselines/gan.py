@@ -20,12 +20,11 @@ import torch
 from torch import nn
 
 from qgm.errors import ConfigError
-from qgm.losses.base import target_distribution
-from qgm.models.base import basis_bits, check_exact_size, exact_only
+from qgm.models.base import check_exact_size, exact_only
 from qgm.models.discriminators import build_discriminator, mlp
 from qgm.models.qgan import (
-    DEFAULT_DISCRIMINATOR, DEFAULT_LATENT_ANSATZ, AdversarialModel, PointsMixin, continuous_batch, data_points,
-    data_standardisation, discrete_points, discriminator_spec, latent_circuit,
+    DEFAULT_DISCRIMINATOR, DEFAULT_LATENT_ANSATZ, AdversarialModel, PointsMixin, bit_data_discriminator,
+    continuous_batch, data_standardisation, discrete_points, discriminator_spec, latent_circuit,
 )
 from qgm.registry import MODELS
 
@@ -133,10 +132,6 @@ class GAN(AdversarialModel):
             "gp_weight": self.gp_weight, "gp_samples": self.gp_samples, "seed": int(seed),
         }
 
-    @property
-    def config(self) -> dict[str, Any]:
-        return dict(self._config)
-
 
 @MODELS.register("gan")
 def gan(
@@ -179,9 +174,6 @@ def gan(
     if hidden is not None or match_params is not None or latent_dim is not None:
         raise ConfigError("gan: hidden/match_params/latent_dim apply to continuous data; bit data use a "
                           "categorical generator (2**n_bits logits)")
-    points = data_points(dataset, disc_input)
-    target = target_distribution(dataset)
-    x = np.asarray(points) if points is not None else basis_bits(dataset.n_bits).numpy()
-    disc = discriminator_spec(discriminator, data_standardisation(x, target.numpy()))
+    points, target, disc = bit_data_discriminator(dataset, disc_input, discriminator)
     return GAN("discrete", n_bits=dataset.n_bits, points=points, target=target.tolist(), discriminator=disc,
                **adversarial)

@@ -224,10 +224,6 @@ class PatchQGAN(AdversarialModel):
         }
 
     @property
-    def config(self) -> dict[str, Any]:
-        return dict(self._config)
-
-    @property
     def circuit(self) -> Circuit:
         """One sub-generator's circuit (all share it; their weights differ)."""
         return self.player.circuit

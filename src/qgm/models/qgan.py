@@ -53,7 +53,8 @@ from qgm.registry import MODELS
 
 __all__ = [
     "AdversarialModel", "BornPlayer", "LatentPlayer", "QGAN", "latent_circuit", "DEFAULT_OPTIMIZERS",
-    "DEFAULT_DISCRIMINATOR", "data_points", "discrete_points", "discriminator_spec", "data_standardisation", "output_box",
+    "DEFAULT_DISCRIMINATOR", "bit_data_discriminator", "data_points", "discrete_points", "discriminator_spec",
+    "data_standardisation", "output_box",
 ]
 
 #: Optimizers used for a player the config's ``optimizer`` section leaves out.
@@ -136,6 +137,11 @@ class AdversarialModel(GenerativeModel):
         self.discriminator = discriminator
         # offset: the training stream must not replay the initial-weight draws seeded by ``seed``
         self.rng = torch.Generator().manual_seed(int(seed) + 0x9E3779B9)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """A copy of the hyper-parameters the subclass's constructor recorded in ``_config``."""
+        return dict(self._config)
 
     # -- the contract's optional parts -----------------------------------------------
     @property
@@ -429,10 +435,6 @@ class QGAN(AdversarialModel):
         }
 
     @property
-    def config(self) -> dict[str, Any]:
-        return dict(self._config)
-
-    @property
     def circuit(self) -> Circuit:
         """The generator circuit (what ``qng`` preconditions)."""
         return self.player.circuit
@@ -532,6 +534,17 @@ def discriminator_spec(spec: Optional[dict[str, Any]], standardisation: dict[str
     return out
 
 
+def bit_data_discriminator(
+    dataset: Any, disc_input: str, discriminator: Optional[dict[str, Any]]
+) -> tuple[Optional[list[list[float]]], torch.Tensor, dict[str, Any]]:
+    """A bit dataset's discriminator inputs ``points`` (:func:`data_points`), its target ``(2**n,)``
+    and the discriminator spec standardised on the target-weighted points (basis bits if ``points`` is None)."""
+    points = data_points(dataset, disc_input)
+    target = target_distribution(dataset)
+    x = np.asarray(points) if points is not None else basis_bits(dataset.n_bits).numpy()
+    return points, target, discriminator_spec(discriminator, data_standardisation(x, target.numpy()))
+
+
 @MODELS.register("qgan")
 def qgan(
     dataset: Any,
@@ -582,8 +595,5 @@ def qgan(
     if n_qubits is not None and n_qubits != dataset.n_bits:
         raise ConfigError(f"n_qubits={n_qubits}: the dataset has 2**{dataset.n_bits} bins and needs "
                           f"n_qubits={dataset.n_bits} (one qubit per bit); drop n_qubits or change the bins")
-    points = data_points(dataset, disc_input)
-    target = target_distribution(dataset)
-    x = np.asarray(points) if points is not None else basis_bits(dataset.n_bits).numpy()
-    common["discriminator"] = discriminator_spec(discriminator, data_standardisation(x, target.numpy()))
+    points, target, common["discriminator"] = bit_data_discriminator(dataset, disc_input, discriminator)
     return QGAN(dataset.n_bits, "discrete", initial=initial, points=points, target=target.tolist(), **common)

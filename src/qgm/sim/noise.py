@@ -134,6 +134,18 @@ def _pauli_terms(
     return torch.stack(list(probs)), ops
 
 
+def _damping_terms(
+    gamma: Prob, k1: Sequence[Sequence[int]], dtype: torch.dtype, device: Optional[torch.device]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Terms of a 1-qubit damping channel: ``K0 = [[1, 0], [0, sqrt(1-γ)]]`` with weight 1 and
+    the 0/1 pattern ``k1`` (2×2) with weight ``γ`` (so ``K1 = sqrt(γ) k1``)."""
+    g = _as_real(gamma, real_dtype_of(dtype), device)
+    one, zero = torch.ones_like(g), torch.zeros_like(g)
+    k0 = torch.stack([one, zero, zero, torch.sqrt(1 - g)]).reshape(2, 2)
+    k1_op = torch.tensor(k1, dtype=g.dtype, device=g.device)
+    return torch.stack([one, g]), torch.stack([k0, k1_op]).to(dtype)
+
+
 @dataclass(frozen=True)
 class Depolarizing(Channel):
     """``ρ -> (1-p) ρ + p Tr(ρ) I/2**k`` on ``n_qubits = k`` (1 or 2) wires (Qiskit's convention).
@@ -180,11 +192,7 @@ class AmplitudeDamping(Channel):
         _check_prob(self, "gamma")
 
     def _terms(self, dtype, device):
-        g = _as_real(self.gamma, real_dtype_of(dtype), device)
-        one, zero = torch.ones_like(g), torch.zeros_like(g)
-        k0 = torch.stack([one, zero, zero, torch.sqrt(1 - g)]).reshape(2, 2)
-        k1 = torch.tensor([[0, 1], [0, 0]], dtype=g.dtype, device=g.device)
-        return torch.stack([one, g]), torch.stack([k0, k1]).to(dtype)
+        return _damping_terms(self.gamma, ((0, 1), (0, 0)), dtype, device)
 
 
 @dataclass(frozen=True)
@@ -198,11 +206,7 @@ class PhaseDamping(Channel):
         _check_prob(self, "gamma")
 
     def _terms(self, dtype, device):
-        g = _as_real(self.gamma, real_dtype_of(dtype), device)
-        one, zero = torch.ones_like(g), torch.zeros_like(g)
-        k0 = torch.stack([one, zero, zero, torch.sqrt(1 - g)]).reshape(2, 2)
-        k1 = torch.tensor([[0, 0], [0, 1]], dtype=g.dtype, device=g.device)
-        return torch.stack([one, g]), torch.stack([k0, k1]).to(dtype)
+        return _damping_terms(self.gamma, ((0, 0), (0, 1)), dtype, device)
 
 
 @dataclass(frozen=True)
