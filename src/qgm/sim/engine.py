@@ -7,7 +7,10 @@ opt-in). Wire 0 is the most significant bit of a basis index.
 
 Differentiation (``diff_method``):
 
-* ``"backprop"``: autograd through the fused kernels;
+* ``"backprop"``: autograd through the fused kernels; small differentiated runs
+  (``batch · 2**n`` up to :data:`~qgm.sim.evolve.STAGED_MAX_AMPLITUDES`) go
+  through one autograd node with a hand-written backward
+  (:class:`~qgm.sim.evolve.StagedEvolve`), same values and gradients;
 * ``"adjoint"``: reverse sweep un-computing the state (memory of two states);
 * ``"parameter-shift"``: shifted re-evaluation (also with finite ``shots``);
 * ``"auto"``: backprop for exact quantities, parameter shift with shots.
@@ -20,7 +23,17 @@ import torch
 
 from qgm.circuits.circuit import Circuit
 from qgm.errors import ParameterError
-from qgm.sim.evolve import AdjointEvolve, bind, build_mats, evolve, zero_state
+from qgm.sim.evolve import (
+    STAGED_MAX_AMPLITUDES,
+    AdjointEvolve,
+    StagedEvolve,
+    batch_shape,
+    bind,
+    build_mats,
+    evolve,
+    staged_block_wires,
+    zero_state,
+)
 from qgm.sim.observables import Observable, parse_observable, pauli_expectations
 from qgm.sim.program import KIND_INPUT, KIND_PARAM, Program, compile_circuit
 from qgm.sim.shift import ShiftMeasure
@@ -58,17 +71,18 @@ class _Bound:
         self.device = self.params.device
         self.n = circuit.n_qubits
         self.dtype = dtype
-        batch = torch.broadcast_shapes(self.params.shape[:-1], self.inputs.shape[:-1])
+        batch = batch_shape(self.params.shape[:-1], self.inputs.shape[:-1])
         if initial_state is not None:
             if not isinstance(initial_state, torch.Tensor) or initial_state.shape[-1] != 2**self.n:
                 raise ParameterError(
                     f"initial_state: expected a tensor of shape (..., {2**self.n}), got "
                     f"{getattr(initial_state, 'shape', type(initial_state).__name__)}"
                 )
-            batch = torch.broadcast_shapes(batch, initial_state.shape[:-1])
+            batch = batch_shape(batch, initial_state.shape[:-1])
         self.batch = batch
         self.size = int(torch.Size(batch).numel())
         check_memory(self.n, max(self.size, 1), dtype, self.device)
+        self.circuit = circuit
         self.program: Program = compile_circuit(circuit)
         self.initial_state = initial_state
 
@@ -90,11 +104,24 @@ class _Bound:
 
     def run(self, phi: torch.Tensor, method: str) -> torch.Tensor:
         """Final states ``(B, 2**n)`` for angles ``phi`` ``(B, n_occ)``."""
-        mats = build_mats(self.program, phi)
         psi0 = self.psi0(phi.shape[0])
+        if method == "backprop" and self._staged(phi, psi0):
+            return StagedEvolve.apply(compile_circuit(self.circuit, staged_block_wires(self.n)), psi0, phi)
+        mats = build_mats(self.program, phi)
         if method == "adjoint":
             return AdjointEvolve.apply(self.program, psi0, *mats)
         return evolve(self.program, psi0, mats)
+
+    def _staged(self, phi: torch.Tensor, psi0: torch.Tensor) -> bool:
+        """Whether the single-node backprop path (:class:`StagedEvolve`) applies: small,
+        differentiated runs of circuits with single-qubit stages of unitary gates."""
+        return (
+            torch.is_grad_enabled()
+            and (phi.requires_grad or psi0.requires_grad)
+            and phi.shape[0] << self.n <= STAGED_MAX_AMPLITUDES
+            and bool(self.program.groups)
+            and self.program.stages_unitary
+        )
 
     def shape(self, t: torch.Tensor) -> torch.Tensor:
         return t.reshape(*self.batch, *t.shape[1:])

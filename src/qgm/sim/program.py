@@ -116,6 +116,32 @@ class Program:
             self._device_cache[key] = t
         return self._device_cache[key]
 
+    @property
+    def stages_unitary(self) -> bool:
+        """Whether every fixed single-qubit matrix of the stages is unitary (to 1e-12)."""
+        if "stages_unitary" not in self._device_cache:
+            self._device_cache["stages_unitary"] = all(
+                np.allclose(m @ m.conj().T, np.eye(2), rtol=0, atol=1e-12) for m in self.table_fixed
+            )
+        return self._device_cache["stages_unitary"]
+
+    def wire_traces(self, k: int, device: torch.device) -> torch.Tensor:
+        """Flat gather index ``(k · 4 · 2**(k-1),)`` into a ``2**k × 2**k`` matrix ``H``: entry
+        ``(j, a, c, r)`` is ``H[x, y]`` with ``x``, ``y`` equal to ``r`` on the other wires and ``a``,
+        ``c`` on wire ``j`` (first wire most significant), so summing over ``r`` gives the partial
+        traces of ``H`` onto each wire ``(k, 2, 2)`` (cached)."""
+        key = ("wire_traces", k, device)
+        if key not in self._device_cache:
+            r = np.arange(1 << (k - 1))
+            idx = []
+            for j in range(k):
+                pos = k - 1 - j
+                high, low = (r >> pos) << (pos + 1), r & ((1 << pos) - 1)
+                x = [high | low, high | (1 << pos) | low]
+                idx.append([[(x[a] << k) + x[c] for c in range(2)] for a in range(2)])
+            self._device_cache[key] = torch.as_tensor(np.array(idx).reshape(-1), device=device)
+        return self._device_cache[key]
+
 
 def _move_kernel(k: Kernel, device: torch.device, cdt: torch.dtype) -> Kernel:
     if isinstance(k, PermKernel):
@@ -211,11 +237,10 @@ def _perm_kernel(n: int, ops: list[Op]) -> PermKernel:
     )
 
 
-def _chunks(n: int, active: list[int]) -> tuple[tuple[int, int], ...]:
-    """Contiguous wire ranges (first, width) covering ``active`` wires, balanced widths."""
+def _chunks(n: int, active: list[int], cmax: int) -> tuple[tuple[int, int], ...]:
+    """Contiguous wire ranges (first, width <= ``cmax``) covering ``active`` wires, balanced widths."""
     if not active:
         return ()
-    cmax = max_block_wires(n)
     runs: list[list[int]] = [[active[0]]]
     for w in active[1:]:
         runs[-1].append(w) if w == runs[-1][-1] + 1 else runs.append([w])
@@ -242,11 +267,17 @@ def _chunks(n: int, active: list[int]) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-def compile_circuit(circuit: Circuit) -> Program:
-    """Compile ``circuit`` into a :class:`Program` (memoised on the circuit)."""
+def compile_circuit(circuit: Circuit, block_wires: Optional[int] = None) -> Program:
+    """Compile ``circuit`` into a :class:`Program` (memoised on the circuit).
+
+    ``block_wires``: widest fused single-qubit block (default :func:`max_block_wires`).
+    Programs of one circuit share its occurrence table whatever the width.
+    """
+    cmax = max_block_wires(circuit.n_qubits) if block_wires is None else block_wires
+    key = "program" if cmax == max_block_wires(circuit.n_qubits) else ("program", cmax)
     memo = circuit.cache()
-    if "program" in memo:
-        return memo["program"]
+    if key in memo:
+        return memo[key]
     n = circuit.n_qubits
     (slot, scale, offset, kind, rule), op_occ = _occurrences(circuit)
 
@@ -335,7 +366,7 @@ def compile_circuit(circuit: Circuit) -> Program:
             steps.append(_Step(item[1], item[2]))
             continue
         per_wire: dict[int, list[int]] = item[1]
-        chunks = _chunks(n, sorted(per_wire))
+        chunks = _chunks(n, sorted(per_wire), cmax)
         depth = max(len(v) for v in per_wire.values())
         cwires = [w for a, k in chunks for w in range(a, a + k)]
         rows = np.full((depth, len(cwires)), identity_row, dtype=np.int64)
@@ -369,5 +400,5 @@ def compile_circuit(circuit: Circuit) -> Program:
         groups=groups,
         steps=steps,
     )
-    memo["program"] = prog
+    memo[key] = prog
     return prog
