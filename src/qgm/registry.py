@@ -18,7 +18,15 @@ from qgm.errors import ConfigError
 
 T = TypeVar("T", bound=Callable[..., Any])
 
-__all__ = ["Registry", "DATASETS", "MODELS", "LOSSES", "OPTIMIZERS", "METRICS"]
+__all__ = ["add_unique", "Registry", "DATASETS", "MODELS", "LOSSES", "OPTIMIZERS", "METRICS"]
+
+
+def add_unique(table: dict[str, Any], kind: str, name: str, item: T) -> T:
+    """Put ``item`` under ``name`` in ``table``; re-registering a different item is a programming error."""
+    if name in table and table[name] is not item:
+        raise ValueError(f"{kind} '{name}' is registered twice")
+    table[name] = item
+    return item
 
 
 class Registry(Generic[T]):
@@ -32,10 +40,7 @@ class Registry(Generic[T]):
         """Decorator registering ``factory`` under ``name`` (unique per kind)."""
 
         def deco(factory: T) -> T:
-            if name in self._items and self._items[name] is not factory:
-                raise ValueError(f"{self.kind} '{name}' is registered twice")
-            self._items[name] = factory
-            return factory
+            return add_unique(self._items, self.kind, name, factory)
 
         return deco
 

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from qgm.errors import ConfigError
+from qgm.registry import add_unique
 
 __all__ = ["MLPDiscriminator", "DISCRIMINATORS", "register_discriminator", "build_discriminator", "ACTIVATIONS"]
 
@@ -106,10 +107,7 @@ def register_discriminator(name: str) -> Callable[[type], type]:
     """Class decorator adding a discriminator ``cls(in_dim, **options)`` under ``name``."""
 
     def deco(cls: type) -> type:
-        if name in DISCRIMINATORS and DISCRIMINATORS[name] is not cls:
-            raise ValueError(f"discriminator '{name}' is registered twice")
-        DISCRIMINATORS[name] = cls
-        return cls
+        return add_unique(DISCRIMINATORS, "discriminator", name, cls)
 
     return deco
 

@@ -38,6 +38,7 @@ import torch
 from qgm.circuits import Circuit, hardware_efficient
 from qgm.circuits.circuit import Param
 from qgm.errors import ConfigError
+from qgm.registry import add_unique
 
 __all__ = [
     "INITIALIZERS", "register_init", "initialize", "identity_block_ansatz", "param_layers", "layerwise_phases",
@@ -55,10 +56,7 @@ def register_init(name: str) -> Callable[[Initializer], Initializer]:
     """Decorator adding an initial-angle strategy under ``name``."""
 
     def deco(fn: Initializer) -> Initializer:
-        if name in INITIALIZERS and INITIALIZERS[name] is not fn:
-            raise ValueError(f"init strategy '{name}' is registered twice")
-        INITIALIZERS[name] = fn
-        return fn
+        return add_unique(INITIALIZERS, "init strategy", name, fn)
 
     return deco
 
