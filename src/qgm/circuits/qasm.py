@@ -458,7 +458,7 @@ def _const(x: float) -> _Aff:
 
 
 class _NotAffine(Exception):
-    pass
+    """An angle expression that is not ``scale * slot + offset`` (raised inside the expression evaluator)."""
 
 
 def _add(a: _Aff, b: _Aff) -> _Aff:

@@ -78,7 +78,7 @@ def available_bytes(device: torch.device) -> int:
             for line in f:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) * 1024
-    except OSError:
+    except OSError:  # no /proc (macOS, Windows): fall back to the physical memory below
         pass
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
