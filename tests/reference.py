@@ -78,3 +78,11 @@ def random_circuit(n: int, n_ops: int, rng: np.random.Generator, gates=None, inp
                 angles.append(float(rng.uniform(-np.pi, np.pi)))
         c = c.add(name, wires, *angles)
     return c
+
+
+def measured_samples(model, shots: int, seed: int) -> torch.Tensor:
+    """The samples behind ``model.probs(shots=shots, generator=seed)``: its counts written out
+    as a sorted list of basis indices (order-free statistics see the same samples)."""
+    freq = model.probs(shots=shots, generator=torch.Generator().manual_seed(seed)).detach()
+    counts = (freq * shots).round().long()
+    return torch.repeat_interleave(torch.arange(freq.numel()), counts)

@@ -24,7 +24,8 @@ import torch
 
 from qgm.circuits.circuit import Circuit
 from qgm.errors import ParameterError, ResourceError
-from qgm.sim.engine import _check_shots, _frequencies, _sampled_indices, marginal
+from qgm.sim.engine import marginal
+from qgm.sim.sampling import check_shots, frequencies, sample_indices
 from qgm.sim.evolve import bind, build_mats, evolve
 from qgm.sim.kernels import WiresKernel
 from qgm.sim.noise import Channel, NoiseModel
@@ -229,7 +230,7 @@ def noisy_probs(
     empirical frequency of ``shots`` samples (seeded by ``generator``), which is
     not differentiable: pass ``shots=None`` for exact, differentiable values.
     """
-    _check_shots(shots)
+    check_shots(shots)
     call = _Call(circuit, params, inputs, noise, dtype)
     if shots is None:
         return call.shape(call.probs(wires))
@@ -239,7 +240,7 @@ def noisy_probs(
             "probabilities, or detach params/inputs"
         )
     with torch.no_grad():
-        return call.shape(_frequencies(call.probs(wires).clamp_min(0), shots, generator))
+        return call.shape(frequencies(call.probs(wires).clamp_min(0), shots, generator))
 
 
 def noisy_sample(
@@ -258,8 +259,8 @@ def noisy_sample(
     Indices refer to ``wires`` (default all; first wire = most significant bit)
     and include the model's readout errors.
     """
-    _check_shots(shots)
+    check_shots(shots)
     call = _Call(circuit, params, inputs, noise, dtype)
     with torch.no_grad():
-        idx = _sampled_indices(call.probs(wires).clamp_min(0), shots, generator)
+        idx = sample_indices(call.probs(wires).clamp_min(0), shots, generator)
     return call.shape(idx)

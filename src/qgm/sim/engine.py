@@ -36,6 +36,7 @@ from qgm.sim.evolve import (
 )
 from qgm.sim.observables import Observable, parse_observable, pauli_expectations
 from qgm.sim.program import KIND_INPUT, KIND_PARAM, Program, compile_circuit
+from qgm.sim.sampling import check_shots, frequencies, sample_indices
 from qgm.sim.shift import ShiftMeasure
 from qgm.sim.validate import as_angles, check_memory, real_dtype_of
 
@@ -144,25 +145,6 @@ def marginal(p: torch.Tensor, wires: Sequence[int], n: int) -> torch.Tensor:
     return x.reshape(b, 1 << len(wires))
 
 
-def _sampled_indices(p: torch.Tensor, shots: int, generator: Optional[torch.Generator]) -> torch.Tensor:
-    """``shots`` draws from each row of ``p`` ``(B, K)`` by inverse-CDF -> LongTensor ``(B, shots)``."""
-    cdf = torch.cumsum(p.detach().to(torch.float64), -1)
-    u = torch.rand(p.shape[0], shots, dtype=torch.float64, device=p.device, generator=generator)
-    idx = torch.searchsorted(cdf, u * cdf[:, -1:], right=True)
-    return idx.clamp_(max=p.shape[-1] - 1)
-
-
-def _frequencies(p: torch.Tensor, shots: int, generator: Optional[torch.Generator]) -> torch.Tensor:
-    idx = _sampled_indices(p, shots, generator)
-    counts = torch.zeros_like(p).scatter_add_(1, idx, torch.ones_like(idx, dtype=p.dtype))
-    return counts / shots
-
-
-def _check_shots(shots: Optional[int], field: str = "shots") -> None:
-    if shots is not None and (not isinstance(shots, int) or isinstance(shots, bool) or shots < 1):
-        raise ParameterError(f"{field}: expected a positive integer or None (exact), got {shots!r}")
-
-
 def state(
     circuit: Circuit,
     params=None,
@@ -185,7 +167,7 @@ def state(
 
 def _resolve(diff_method: str, shots: Optional[int], b: _Bound) -> str:
     _check_method(diff_method)
-    _check_shots(shots)
+    check_shots(shots)
     if diff_method == "auto":
         return "parameter-shift" if shots is not None else "backprop"
     if shots is not None and diff_method != "parameter-shift" and (
@@ -238,7 +220,7 @@ def probs(
         return marginal(psi.real**2 + psi.imag**2, ws, b.n)
 
     def estimate(psi: torch.Tensor) -> torch.Tensor:
-        return _frequencies(exact(psi), shots, generator)  # type: ignore[arg-type]
+        return frequencies(exact(psi), shots, generator)  # type: ignore[arg-type]
 
     return b.shape(_measured(b, method, exact, shots, estimate))
 
@@ -269,7 +251,7 @@ def _shot_expectation(psi: torch.Tensor, terms, n: int, shots: int, generator) -
         settings.setdefault(basis, []).append(t)
     for basis, ts in settings.items():
         rot = _rotate_to_z(psi, basis, n)
-        freq = _frequencies(rot.real**2 + rot.imag**2, shots, generator)
+        freq = frequencies(rot.real**2 + rot.imag**2, shots, generator)
         for t in ts:
             _, sign, _ = t.masks(n)
             signs = torch.as_tensor(1.0 - 2.0 * _parity(x & sign), dtype=total.dtype, device=psi.device)
@@ -327,9 +309,9 @@ def sample(
 
     Indices refer to ``wires`` (default all; first wire = most significant bit).
     """
-    _check_shots(shots)
+    check_shots(shots)
     with torch.no_grad():
         p = probs(circuit, params, inputs, wires=wires, initial_state=initial_state, dtype=dtype, diff_method="backprop")
         flat = p.reshape(-1, p.shape[-1])
-        idx = _sampled_indices(flat, shots, generator)
+        idx = sample_indices(flat, shots, generator)
     return idx.reshape(*p.shape[:-1], shots)
