@@ -168,3 +168,45 @@ def test_self_stepping_models_drive_their_players(tmp_path):
     path = tmp_path / "ckpt.pt"
     torch.save(state, path)
     assert torch.load(path, weights_only=True)["step"] == 60
+
+
+class ThetaLog(Callback):
+    """Records the angles after every update."""
+
+    def __init__(self):
+        self.thetas = []
+
+    def on_update(self, trainer):
+        self.thetas.append(trainer.model.theta.detach().clone())
+
+
+def test_layerwise_training_freezes_all_but_the_active_layers(tmp_path):
+    from qgm.trainability.init import layerwise_phases
+    from qgm.train import build_run
+
+    lw = "train.layerwise={steps_per_phase: 4, partitions: 1}"
+    masks = layerwise_phases(build_run(config("model.init=layerwise", lw)).model.circuit, 1, 1, 1)
+    assert len(masks) >= 3 and bool(masks[-1].all())  # grow layer by layer, then one partition = all
+    steps = 4 * len(masks) + 4
+    cfg = config("model.init=layerwise", lw, f"train.steps={steps}", "train.checkpoint_every=8")
+    log = ThetaLog()
+    run_config(cfg, tmp_path / "lw", callbacks=[log])  # user callbacks run after the layerwise one
+    thetas = torch.stack(log.thetas)  # (steps, P)
+    for phase, mask in enumerate(masks):
+        block = thetas[4 * phase: 4 * phase + 4]
+        start = thetas[4 * phase - 1] if phase else block[0]
+        assert torch.equal(block[:, ~mask], start[~mask].expand_as(block[:, ~mask])), phase
+        assert bool((block[-1, mask] != start[mask]).any() or phase == 0), phase
+    assert not torch.equal(thetas[-1], thetas[-5])  # after the schedule every slot trains
+    ckpt = torch.load(tmp_path / "lw" / "checkpoints" / "step_000008.pt", weights_only=True)
+    assert ckpt["callbacks"]["LayerwiseTraining"]["phase"] == 1
+    with pytest.raises(KeyboardInterrupt):  # resume is bit-exact with the callback's state
+        run_config(cfg, tmp_path / "split", callbacks=[Interrupt(10)])
+    run_config(cfg, tmp_path / "split", resume=True)
+    assert torch.equal(final_theta(tmp_path / "split"), final_theta(tmp_path / "lw"))
+
+
+def test_layerwise_needs_a_single_circuit_model(tmp_path):
+    cfg = config("model={name: made}", "train.layerwise={steps_per_phase: 2}")
+    with pytest.raises(ConfigError, match="train.layerwise"):
+        run_config(cfg, tmp_path / "x")

@@ -1,4 +1,4 @@
-"""Trainer callbacks: progress bar, ``metrics.jsonl``, checkpoints, early stopping.
+"""Trainer callbacks: progress bar, ``metrics.jsonl``, checkpoints, early stopping, layerwise training.
 
 Checkpoints are ``checkpoints/step_<k>.pt`` files holding
 :meth:`Trainer.state_dict`, written atomically (temporary file + ``os.replace``)
@@ -19,7 +19,7 @@ from qgm.errors import ConfigError
 from qgm.train.trainer import Callback, Record, Trainer
 
 __all__ = [
-    "ProgressBar", "MetricsLogger", "Checkpointer", "EarlyStopping",
+    "ProgressBar", "MetricsLogger", "Checkpointer", "EarlyStopping", "LayerwiseTraining",
     "read_records", "latest_checkpoint", "load_checkpoint",
 ]
 
@@ -151,3 +151,47 @@ class EarlyStopping(Callback):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.count = int(state.get("count", 0))
+
+
+class LayerwiseTraining(Callback):
+    """Layerwise learning (Skolik et al. 2021) on a model with one angle vector ``theta``.
+
+    ``masks`` ``[(P,) bool, ...]`` (from :func:`qgm.trainability.init.layerwise_phases`) say
+    which slots train in each phase of ``steps_per_phase`` steps; every other slot is held
+    at its value from the start of the phase (restored after each update, so any optimizer
+    works; its moments still see the frozen slots' gradients). After the last phase every
+    slot trains. Pair it with ``init: layerwise`` so that new layers start at zero.
+    """
+
+    def __init__(self, theta: torch.nn.Parameter, masks: list[torch.Tensor], steps_per_phase: int) -> None:
+        if steps_per_phase < 1:
+            raise ConfigError(f"train.layerwise.steps_per_phase: must be >= 1, got {steps_per_phase}")
+        if any(m.shape != theta.shape for m in masks):
+            raise ConfigError(f"train.layerwise: masks must have the angles' shape {tuple(theta.shape)}")
+        self.theta, self.masks, self.steps_per_phase = theta, masks, steps_per_phase
+        self.phase = -1
+        self.anchor = theta.detach().clone()
+
+    def on_update(self, trainer: Trainer) -> None:
+        phase = trainer.step // self.steps_per_phase
+        if phase >= len(self.masks):
+            return
+        if phase != self.phase:  # a new phase freezes the slots at their values before this update
+            self.phase = phase
+            self.anchor = self._previous
+        frozen = ~self.masks[phase]
+        with torch.no_grad():
+            self.theta[frozen] = self.anchor[frozen]
+
+    def on_train_start(self, trainer: Trainer) -> None:
+        self._previous = self.theta.detach().clone()
+
+    def on_step_end(self, trainer: Trainer, record: Record) -> None:
+        self._previous = self.theta.detach().clone()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"phase": self.phase, "anchor": self.anchor}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state:
+            self.phase, self.anchor = int(state["phase"]), state["anchor"]

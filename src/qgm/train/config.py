@@ -36,7 +36,7 @@ import yaml
 from qgm.errors import ConfigError
 
 __all__ = [
-    "Component", "EarlyStopConfig", "TrainConfig", "RunConfig", "SCHEDULE_NAMES",
+    "Component", "EarlyStopConfig", "LayerwiseConfig", "TrainConfig", "RunConfig", "SCHEDULE_NAMES",
     "parse_config", "load_config", "apply_overrides", "yaml_load", "yaml_dump",
 ]
 
@@ -89,6 +89,17 @@ class EarlyStopConfig:
 
 
 @dataclass(frozen=True)
+class LayerwiseConfig:
+    """Layerwise learning (Skolik et al. 2021): grow from ``start_layers`` layers by ``add_layers``
+    per phase, then train ``partitions`` groups of layers in turn; ``steps_per_phase`` steps each."""
+
+    steps_per_phase: int
+    start_layers: int = 1
+    add_layers: int = 1
+    partitions: int = 2
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Loop settings. ``batch_size: null`` trains on the exact target distribution;
     ``eval_every: 0`` evaluates at the end only; ``checkpoint_every: 0`` checkpoints at the end only."""
@@ -100,6 +111,7 @@ class TrainConfig:
     checkpoint_every: int = 0
     n_eval_samples: int = 10000
     early_stop: Optional[EarlyStopConfig] = None
+    layerwise: Optional[LayerwiseConfig] = None
     progress: bool = True
     plots: bool = True
 
@@ -257,6 +269,9 @@ def _check_train(t: TrainConfig, metrics: list[str]) -> None:
     _positive("train.log_every", t.log_every)
     _positive("train.checkpoint_every", t.checkpoint_every, 0)
     _positive("train.n_eval_samples", t.n_eval_samples)
+    if t.layerwise is not None:
+        for key in ("steps_per_phase", "start_layers", "add_layers", "partitions"):
+            _positive(f"train.layerwise.{key}", getattr(t.layerwise, key))
     es = t.early_stop
     if es is None:
         return

@@ -38,9 +38,10 @@ import torch
 from qgm.errors import ConfigError, QGMError
 from qgm.registry import DATASETS, LOSSES, METRICS, MODELS, Registry
 from qgm.train.callbacks import (
-    Checkpointer, EarlyStopping, MetricsLogger, ProgressBar, latest_checkpoint, load_checkpoint, read_records,
+    Checkpointer, EarlyStopping, LayerwiseTraining, MetricsLogger, ProgressBar, latest_checkpoint, load_checkpoint,
+    read_records,
 )
-from qgm.train.config import Component, RunConfig, load_config, parse_config, yaml_dump
+from qgm.train.config import Component, LayerwiseConfig, RunConfig, load_config, parse_config, yaml_dump
 from qgm.optim.factory import build_optimizer, build_scheduler
 from qgm.train.plots import write_plots
 from qgm.train.trainer import STREAM_SAMPLES, Callback, EvaluateFn, Trainer, derived_seed, is_self_stepping
@@ -216,9 +217,22 @@ def _prepare_dir(out: Path, resume: bool, overwrite: bool) -> Optional[Path]:
     return None
 
 
+def _layerwise_callback(model: Any, lw: LayerwiseConfig) -> LayerwiseTraining:
+    """:class:`LayerwiseTraining` over the layers of a single-circuit model's angles."""
+    from qgm.trainability.init import layerwise_phases
+
+    if not isinstance(getattr(model, "theta", None), torch.nn.Parameter) or getattr(model, "circuit", None) is None:
+        raise ConfigError(f"train.layerwise: model '{type(model).__name__}' has no single circuit and angle vector; "
+                          "use it with a qcbm")
+    masks = layerwise_phases(model.circuit, lw.start_layers, lw.add_layers, lw.partitions)
+    return LayerwiseTraining(model.theta, masks, lw.steps_per_phase)
+
+
 def _callbacks(parts: RunParts, out: Path) -> list[Callback]:
     t = parts.config.train
     cbs: list[Callback] = []
+    if t.layerwise is not None:
+        cbs.append(_layerwise_callback(parts.model, t.layerwise))
     if t.early_stop is not None:
         es = t.early_stop
         cbs.append(EarlyStopping(es.metric, below=es.below, above=es.above, patience=es.patience))

@@ -58,6 +58,9 @@ class Callback:
     def on_train_start(self, trainer: "Trainer") -> None:
         """Before the first step of this session (after a resume: of the continued run)."""
 
+    def on_update(self, trainer: "Trainer") -> None:
+        """Right after the optimizer update of step ``trainer.step`` (0-based, before evaluation)."""
+
     def on_step_end(self, trainer: "Trainer", record: Record) -> None:
         """After step ``record["step"]`` (also once for step 0 when the run evaluates its start)."""
 
@@ -213,6 +216,8 @@ class Trainer:
         while self.step < self.steps and not self.should_stop:
             start = time.perf_counter()
             scalars = self.train_step(self.next_batch())
+            for cb in self.callbacks:
+                cb.on_update(self)
             for sched in self.schedulers.values():
                 sched.step()
             self.step += 1
