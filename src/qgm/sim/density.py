@@ -25,12 +25,12 @@ import torch
 from qgm.circuits.circuit import Circuit
 from qgm.errors import ParameterError, ResourceError
 from qgm.sim.engine import marginal
-from qgm.sim.sampling import check_shots, frequencies, sample_indices
+from qgm.sim.sampling import frequencies, sample_indices
 from qgm.sim.evolve import bind, build_mats, evolve
 from qgm.sim.kernels import WiresKernel
 from qgm.sim.noise import Channel, NoiseModel
 from qgm.sim.program import Program, compile_circuit
-from qgm.sim.validate import SMALL_BYTES, as_angles, available_bytes, real_dtype_of
+from qgm.sim.validate import SMALL_BYTES, as_angles, available_bytes, check_shots, real_dtype_of
 
 __all__ = ["density_matrix", "noisy_probs", "noisy_sample", "MAX_QUBITS"]
 
@@ -230,7 +230,7 @@ def noisy_probs(
     empirical frequency of ``shots`` samples (seeded by ``generator``), which is
     not differentiable: pass ``shots=None`` for exact, differentiable values.
     """
-    check_shots(shots)
+    shots = check_shots(shots)
     call = _Call(circuit, params, inputs, noise, dtype)
     if shots is None:
         return call.shape(call.probs(wires))
@@ -259,7 +259,7 @@ def noisy_sample(
     Indices refer to ``wires`` (default all; first wire = most significant bit)
     and include the model's readout errors.
     """
-    check_shots(shots)
+    shots = check_shots(shots, allow_none=False)
     call = _Call(circuit, params, inputs, noise, dtype)
     with torch.no_grad():
         idx = sample_indices(call.probs(wires).clamp_min(0), shots, generator)

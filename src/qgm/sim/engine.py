@@ -5,15 +5,15 @@ All functions are batched over the leading dimensions of ``params``
 on the device of ``params``, and default to complex128 (``dtype=torch.complex64``
 opt-in). Wire 0 is the most significant bit of a basis index.
 
-Differentiation (``diff_method``):
+Differentiation (``diff_method``, default ``"auto"``; names and the ``auto`` rule in
+:mod:`qgm.sim.diff`):
 
-* ``"backprop"``: autograd through the fused kernels; small differentiated runs
-  (``batch · 2**n`` up to :data:`~qgm.sim.evolve.STAGED_MAX_AMPLITUDES`) go
-  through one autograd node with a hand-written backward
-  (:class:`~qgm.sim.evolve.StagedEvolve`), same values and gradients;
-* ``"adjoint"``: reverse sweep un-computing the state (memory of two states);
+* ``"backprop"``: the whole circuit is one autograd node (:class:`~qgm.sim.evolve.Evolve`)
+  that keeps the states its closed-form backward reads, in reused buffers;
+* ``"adjoint"``: the same node un-computing the state instead (memory of three states);
 * ``"parameter-shift"``: shifted re-evaluation (also with finite ``shots``);
-* ``"auto"``: backprop for exact quantities, parameter shift with shots.
+* ``"auto"``: parameter shift with shots, else backprop while its saved states fit
+  the budget of :func:`~qgm.sim.diff.resolve_diff_method`, else adjoint.
 """
 from __future__ import annotations
 
@@ -23,31 +23,16 @@ import torch
 
 from qgm.circuits.circuit import Circuit
 from qgm.errors import ParameterError
-from qgm.sim.evolve import (
-    STAGED_MAX_AMPLITUDES,
-    AdjointEvolve,
-    StagedEvolve,
-    batch_shape,
-    bind,
-    build_mats,
-    evolve,
-    staged_block_wires,
-    zero_state,
-)
-from qgm.sim.observables import Observable, parse_observable, pauli_expectations
+from qgm.sim.diff import canonical_diff_method, resolve_diff_method
+from qgm.sim.evolve import batch_shape, bind, zero_state
+from qgm.sim.executable import evolve_params, plan_kind, run
+from qgm.sim.observables import Observable, born, parse_observable, pauli_expectations
 from qgm.sim.program import KIND_INPUT, KIND_PARAM, Program, compile_circuit
-from qgm.sim.sampling import check_shots, frequencies, sample_indices
+from qgm.sim.sampling import frequencies, sample_indices
 from qgm.sim.shift import ShiftMeasure
-from qgm.sim.validate import as_angles, check_memory, real_dtype_of
+from qgm.sim.validate import as_angles, check_memory, check_shots, real_dtype_of
 
-__all__ = ["state", "probs", "expval", "sample", "marginal", "DIFF_METHODS"]
-
-DIFF_METHODS = ("auto", "backprop", "adjoint", "parameter-shift")
-
-
-def _check_method(diff_method: str) -> None:
-    if diff_method not in DIFF_METHODS:
-        raise ParameterError(f"diff_method must be one of {DIFF_METHODS}, got {diff_method!r}")
+__all__ = ["state", "probs", "expval", "sample", "marginal"]
 
 
 class _Bound:
@@ -72,7 +57,8 @@ class _Bound:
         self.device = self.params.device
         self.n = circuit.n_qubits
         self.dtype = dtype
-        batch = batch_shape(self.params.shape[:-1], self.inputs.shape[:-1])
+        angles = batch_shape(self.params.shape[:-1], self.inputs.shape[:-1])
+        batch = angles
         if initial_state is not None:
             if not isinstance(initial_state, torch.Tensor) or initial_state.shape[-1] != 2**self.n:
                 raise ParameterError(
@@ -81,19 +67,33 @@ class _Bound:
                 )
             batch = batch_shape(batch, initial_state.shape[:-1])
         self.batch = batch
-        self.size = int(torch.Size(batch).numel())
-        check_memory(self.n, max(self.size, 1), dtype, self.device)
+        self.size = max(int(torch.Size(batch).numel()), 1)
+        # angles shared by the whole batch stay one row; otherwise one row per batch element
+        self.shared = int(torch.Size(angles).numel()) == 1
+        check_memory(self.n, self.size, dtype, self.device)
         self.circuit = circuit
         self.program: Program = compile_circuit(circuit)
         self.initial_state = initial_state
 
+    @property
+    def requires_grad(self) -> bool:
+        return torch.is_grad_enabled() and (
+            self.params.requires_grad or self.inputs.requires_grad
+            or (self.initial_state is not None and self.initial_state.requires_grad)
+        )
+
     def phi(self) -> torch.Tensor:
+        """Angles ``(1 or B, n_occ)``."""
+        if self.shared:
+            phi, _ = bind(self.program, self.params.reshape(1, self.params.shape[-1]),
+                          self.inputs.reshape(1, self.inputs.shape[-1]))
+            return phi
         phi, _ = bind(self.program, self.params.expand(*self.batch, -1), self.inputs)
         return phi
 
-    def psi0(self, b: int) -> torch.Tensor:
+    def psi0(self) -> torch.Tensor:
         if self.initial_state is None:
-            return zero_state(self.n, 1, self.dtype, self.device).expand(b, -1)
+            return zero_state(self.n, self.size, self.dtype, self.device)
         s = self.initial_state.to(dtype=self.dtype, device=self.device)
         return s.expand(*self.batch, -1).reshape(-1, 2**self.n)
 
@@ -103,26 +103,45 @@ class _Bound:
             (kinds == KIND_INPUT) & self.inputs.requires_grad
         )
 
-    def run(self, phi: torch.Tensor, method: str) -> torch.Tensor:
-        """Final states ``(B, 2**n)`` for angles ``phi`` ``(B, n_occ)``."""
-        psi0 = self.psi0(phi.shape[0])
-        if method == "backprop" and self._staged(phi, psi0):
-            return StagedEvolve.apply(compile_circuit(self.circuit, staged_block_wires(self.n)), psi0, phi)
-        mats = build_mats(self.program, phi)
-        if method == "adjoint":
-            return AdjointEvolve.apply(self.program, psi0, *mats)
-        return evolve(self.program, psi0, mats)
-
-    def _staged(self, phi: torch.Tensor, psi0: torch.Tensor) -> bool:
-        """Whether the single-node backprop path (:class:`StagedEvolve`) applies: small,
-        differentiated runs of circuits with single-qubit stages of unitary gates."""
-        return (
-            torch.is_grad_enabled()
-            and (phi.requires_grad or psi0.requires_grad)
-            and phi.shape[0] << self.n <= STAGED_MAX_AMPLITUDES
-            and bool(self.program.groups)
-            and self.program.stages_unitary
+    def method(self, diff_method: str, shots: Optional[int], measured: bool) -> str:
+        """The concrete differentiation method of this call (validated in :mod:`qgm.sim.diff`)."""
+        name = canonical_diff_method(diff_method)
+        if not self.requires_grad:
+            if not measured and name == "parameter-shift":
+                resolve_diff_method(name, n_qubits=self.n, measured=False)  # raises: a state has no shift rule
+            return "backprop"
+        plan = self.program.plan(plan_kind(self.n))
+        rules = self.program.occ_rule
+        mask = self.need_mask().tolist()
+        return resolve_diff_method(
+            diff_method,
+            n_qubits=self.n,
+            batch_size=self.size,
+            shots=shots,
+            n_saved=len(plan.pair_points),
+            shiftable=all(r is not None for r, m in zip(rules, mask) if m),
+            measured=measured,
+            dtype=self.dtype,
+            device=self.device,
         )
+
+    def states(self, method: str) -> torch.Tensor:
+        """Final states ``(B, 2**n)``, differentiable (one autograd node) when anything requires grad."""
+        if self.shared:
+            p, x = self.params.reshape(1, -1), self.inputs.reshape(1, -1)
+        else:
+            p = self.params.expand(*self.batch, -1).reshape(self.size, -1)
+            x = self.inputs.expand(*self.batch, -1).reshape(self.size, -1)
+        return evolve_params(self.program, self.psi0(), p, x, "adjoint" if method == "adjoint" else "backprop")
+
+    def run(self, phi: torch.Tensor) -> torch.Tensor:
+        """Final states for angles ``phi`` without autograd: ``(B, 2**n)`` for 1 or B rows of angles,
+        ``(e·B, 2**n)`` for ``e·B`` rows (shifted evaluations, ``e``-major)."""
+        psi0 = self.psi0()
+        rows = phi.shape[0]
+        if rows not in (1, self.size):
+            psi0 = psi0.repeat(rows // self.size, 1)
+        return run(self.program, psi0, phi)
 
     def shape(self, t: torch.Tensor) -> torch.Tensor:
         return t.reshape(*self.batch, *t.shape[1:])
@@ -152,47 +171,27 @@ def state(
     *,
     initial_state: Optional[torch.Tensor] = None,
     dtype: torch.dtype = torch.complex128,
-    diff_method: str = "backprop",
+    diff_method: str = "auto",
 ) -> torch.Tensor:
     """Final state vector ``(*batch, 2**n)`` of ``circuit`` from |0…0⟩ (or ``initial_state``)."""
-    _check_method(diff_method)
-    if diff_method == "parameter-shift":
-        raise ParameterError(
-            "diff_method='parameter-shift' differentiates measured quantities (probs, expval); "
-            "use 'backprop' or 'adjoint' for state"
-        )
     b = _Bound(circuit, params, inputs, initial_state, dtype)
-    return b.shape(b.run(b.phi(), diff_method))
-
-
-def _resolve(diff_method: str, shots: Optional[int], b: _Bound) -> str:
-    _check_method(diff_method)
-    check_shots(shots)
-    if diff_method == "auto":
-        return "parameter-shift" if shots is not None else "backprop"
-    if shots is not None and diff_method != "parameter-shift" and (
-        b.params.requires_grad or b.inputs.requires_grad
-    ):
-        raise ParameterError(
-            f"shots={shots} with diff_method={diff_method!r}: sampled estimates are only differentiable "
-            "with diff_method='parameter-shift' (or use shots=None for exact values)"
-        )
-    return diff_method
+    return b.shape(b.states(b.method(diff_method, None, measured=False)))
 
 
 def _measured(b: _Bound, method: str, measure_exact, shots: Optional[int], estimate) -> torch.Tensor:
     """Shared driver of probs/expval: exact autograd, or parameter-shift (exact or shots)."""
-    phi = b.phi()
     if method == "parameter-shift" or shots is not None:
+        phi = b.phi().expand(b.size, -1)  # one row per batch element: shifted rows are e-major copies
+
         def measure(ph: torch.Tensor) -> torch.Tensor:
-            psi = b.run(ph, "backprop")
+            psi = b.run(ph)
             return measure_exact(psi) if shots is None else estimate(psi)
 
-        if method == "parameter-shift":
+        if method == "parameter-shift" and b.requires_grad:
             return ShiftMeasure.apply(measure, b.program, b.need_mask(), phi)
         with torch.no_grad():
             return measure(phi)
-    return measure_exact(b.run(phi, method))
+    return measure_exact(b.states(method))
 
 
 def probs(
@@ -212,12 +211,13 @@ def probs(
     With ``shots`` the result is the empirical frequency of ``shots`` samples
     (seeded by ``generator``), differentiable with parameter shift.
     """
+    shots = check_shots(shots)
     b = _Bound(circuit, params, inputs, initial_state, dtype)
-    method = _resolve(diff_method, shots, b)
+    method = b.method(diff_method, shots, measured=True)
     ws = list(range(b.n)) if wires is None else list(wires)
 
     def exact(psi: torch.Tensor) -> torch.Tensor:
-        return marginal(psi.real**2 + psi.imag**2, ws, b.n)
+        return marginal(born(psi), ws, b.n)
 
     def estimate(psi: torch.Tensor) -> torch.Tensor:
         return frequencies(exact(psi), shots, generator)  # type: ignore[arg-type]
@@ -275,8 +275,9 @@ def expval(
 
     A list of observables (strings or sums) gives ``(*batch, k)``.
     """
+    shots = check_shots(shots)
     b = _Bound(circuit, params, inputs, initial_state, dtype)
-    method = _resolve(diff_method, shots, b)
+    method = b.method(diff_method, shots, measured=True)
     many = isinstance(observable, (list, tuple)) and observable and all(
         isinstance(o, str) or (isinstance(o, (list, tuple)) and o and isinstance(o[0], (list, tuple)))
         for o in observable
@@ -309,9 +310,9 @@ def sample(
 
     Indices refer to ``wires`` (default all; first wire = most significant bit).
     """
-    check_shots(shots)
+    shots = check_shots(shots, allow_none=False)
     with torch.no_grad():
-        p = probs(circuit, params, inputs, wires=wires, initial_state=initial_state, dtype=dtype, diff_method="backprop")
+        p = probs(circuit, params, inputs, wires=wires, initial_state=initial_state, dtype=dtype)
         flat = p.reshape(-1, p.shape[-1])
         idx = sample_indices(flat, shots, generator)
     return idx.reshape(*p.shape[:-1], shots)

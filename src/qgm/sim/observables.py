@@ -13,7 +13,7 @@ import torch
 
 from qgm.errors import ParameterError
 
-__all__ = ["PauliTerm", "parse_observable", "pauli_expectations", "Observable"]
+__all__ = ["PauliTerm", "parse_observable", "pauli_expectations", "born", "Observable"]
 
 Observable = Union[str, Sequence[tuple[float, str]]]
 
@@ -57,6 +57,29 @@ def parse_observable(obs: Observable, n: int) -> list[PauliTerm]:
             )
         terms.append(PauliTerm(float(coef), s))
     return terms
+
+
+class _Born(torch.autograd.Function):
+    """``|ψ|²`` in one pass (two fused real operations; ``torch.abs`` of a complex tensor
+    is four times slower), with the backward ``2 g ψ``."""
+
+    @staticmethod
+    def forward(ctx, psi: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(psi)
+        r = torch.view_as_real(psi)
+        out = torch.empty(psi.shape, dtype=r.dtype, device=psi.device)
+        torch.mul(r[..., 0], r[..., 0], out=out)
+        return out.addcmul_(r[..., 1], r[..., 1])
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        (psi,) = ctx.saved_tensors
+        return torch.mul(psi, g).mul_(2)
+
+
+def born(psi: torch.Tensor) -> torch.Tensor:
+    """Born probabilities ``|ψ|²`` of states ``psi`` ``(..., 2**n)`` (real, differentiable)."""
+    return _Born.apply(psi)
 
 
 def _parity(x: np.ndarray) -> np.ndarray:

@@ -6,14 +6,14 @@ allocation, with the field, the bad value and the fix in one line.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 import torch
 
 from qgm.errors import ParameterError, ResourceError
 
-__all__ = ["real_dtype_of", "as_angles", "check_memory", "available_bytes", "COMPLEX_DTYPES"]
+__all__ = ["real_dtype_of", "as_angles", "check_memory", "check_shots", "available_bytes", "COMPLEX_DTYPES"]
 
 COMPLEX_DTYPES = (torch.complex128, torch.complex64)
 #: Work below this size is never checked against free memory (reading it costs time).
@@ -66,6 +66,21 @@ def as_angles(
         bad = torch.nonzero(~torch.isfinite(t.detach()))[0].tolist()
         raise ParameterError(f"{field}: non-finite value (NaN or inf) at index {bad}; check the optimiser or the data")
     return t
+
+
+def check_shots(shots: Any, field: str = "shots", *, allow_none: bool = True) -> Optional[int]:
+    """``shots`` as ``None`` (exact) or a positive ``int``; anything else is a ParameterError.
+
+    The one shots validator of qgm (engine, losses and models call it). NumPy
+    integers are accepted and returned as ``int``; booleans, floats, zero and
+    negative counts are refused, and so is ``None`` where ``allow_none=False``
+    (a sample count that must be given).
+    """
+    if shots is None and allow_none:
+        return None
+    if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1:
+        raise ParameterError(f"{field}: expected a positive integer or None (exact), got {shots!r}")
+    return int(shots)
 
 
 def available_bytes(device: torch.device) -> int:

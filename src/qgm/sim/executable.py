@@ -1,0 +1,361 @@
+"""The engine's hot path: a plan bound to fixed buffers, run as one autograd node.
+
+An :class:`Executable` is a :class:`~qgm.sim.program.Plan` bound to the buffers of
+one (batch size, dtype, device, thread): ping-pong states for the forward and
+backward sweeps, the states backprop keeps, and the gradients the batched
+reduction reads (:mod:`qgm.sim.workspace`). Which buffer every kernel reads and
+writes is fixed when the executable is built, so each kernel call is one
+operation on prepared views (a GEMM, a gather or a multiply) and nothing
+state-sized is allocated but the returned state.
+
+A differentiated run is one autograd node (:class:`Evolve`) from the parameters,
+inputs and initial state to the final state. Its backward pass pulls the output
+gradient back kernel by kernel and reads every angle's gradient from small
+correlations (:class:`~qgm.sim.evolve.LayerGrads`):
+
+* ``"backprop"`` keeps the states at the pairing points (one per layer for blocks
+  applied in place, one per block for rotating ones);
+* ``"adjoint"`` un-computes the state alongside the gradient (three states);
+* with the ``"pair"`` plan (small n) the pairs of every layer are reduced at once,
+  two batched GEMMs for the whole circuit.
+
+Binding runs inside the node, so parameters reach their gradient in two
+operations. Under ``create_graph=True`` the backward pass re-runs the
+out-of-place path (:func:`~qgm.sim.evolve.evolve`) and differentiates it.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence
+
+import torch
+
+from qgm.sim.evolve import LayerGrads, Matrices, _traces, bind, build_mats, evolve
+from qgm.sim.kernels import BlockKernel
+from qgm.sim.program import SMALL_N, Plan, Program
+from qgm.sim.workspace import Workspace, workspace
+
+__all__ = ["Executable", "Evolve", "evolve_params", "run", "plan_kind"]
+
+Fn = Callable[..., torch.Tensor]
+
+
+def plan_kind(n: int) -> str:
+    """The plan the engine runs for ``n`` qubits: ``"pair"`` up to :data:`SMALL_N`, else ``"rotate"``."""
+    return "pair" if n <= SMALL_N else "rotate"
+
+
+class Executable:
+    """``plan`` bound to the buffers of ``batch`` states of ``dtype`` on ``device`` (see module docstring)."""
+
+    def __init__(self, program: Program, plan: Plan, ws: Workspace) -> None:
+        self.program, self.plan, self.ws = program, plan, ws
+        self.b = ws.batch
+        self.kernels = plan.on(ws.device, ws.dtype)
+        self.last = len(plan.steps) - 1
+        self.members: dict[int, list[int]] = {}
+        for j, st in enumerate(plan.steps):
+            if st.pair >= 0:
+                self.members.setdefault(st.pair, []).append(j)
+        self.slot = {i: s for s, i in enumerate(plan.pair_points)}
+        self._routes: dict[str, tuple] = {}
+
+    # -- buffers -------------------------------------------------------------------
+    def saved_slots(self) -> dict[int, torch.Tensor]:
+        """Buffers of the states backprop keeps: one per pairing point. The ``"pair"`` plan keeps
+        the final one in the stack too (its pairs are reduced as one stacked tensor); the others
+        pair the final step with the returned state."""
+        points = self.plan.pair_points
+        if self.plan.kind != "pair" and points and points[-1] == self.last:
+            points = points[:-1]
+        stack = self.ws.stack("saved", len(self.plan.pair_points)).unbind(0)
+        return {i: stack[s] for s, i in enumerate(points)}
+
+    def _forward_route(self, method: str) -> tuple[list[Fn], list[bool], Optional[torch.Tensor]]:
+        """Per step: its function, whether it writes the returned state; and the buffer holding
+        the final state when that is not the returned one."""
+        key = "fwd-" + method
+        if key not in self._routes:
+            saved = self.saved_slots() if method == "backprop" and self.plan.pair_points else {}
+            w0, w1 = self.ws.stack("work", 2).unbind(0)
+            fns, to_out = [], []
+            cur: Optional[torch.Tensor] = None  # None: the call's initial state
+            for i, k in enumerate(self.kernels):
+                if i in saved:
+                    dst: Optional[torch.Tensor] = saved[i]
+                elif i == self.last:
+                    dst = None
+                else:
+                    dst = w1 if cur is w0 else w0
+                fns.append(k.into_fn(self.b, False, cur, dst))
+                to_out.append(dst is None)
+                cur = dst
+            self._routes[key] = (fns, to_out, cur)
+        return self._routes[key]
+
+    # -- forward -------------------------------------------------------------------
+    def forward(self, psi0: torch.Tensor, mats: Sequence[Optional[torch.Tensor]], out: torch.Tensor,
+                method: str = "none") -> torch.Tensor:
+        """Run the plan from ``psi0`` into ``out`` (``method="backprop"`` keeps the paired states)."""
+        if not self.kernels:
+            return out.copy_(psi0)
+        fns, to_out, final = self._forward_route(method)
+        for i, f in enumerate(fns):
+            f(mats[i], psi0 if i == 0 else None, out if to_out[i] else None)
+        if final is not None:
+            out.copy_(final)
+        return out
+
+    # -- backward ------------------------------------------------------------------
+    def _backward_route(self, method: str, batched: bool, need_phi: bool) -> tuple:
+        key = f"bwd-{method}-{batched}-{need_phi}"
+        if key not in self._routes:
+            gslots = self.ws.stack("grads", len(self.plan.pair_points)).unbind(0) if batched else ()
+            g0, g1 = self.ws.stack("gwork", 2).unbind(0)
+            adjoint = method == "adjoint" and need_phi
+            u0, u1 = self.ws.stack("uwork", 2).unbind(0) if adjoint else (None, None)
+            first_pair = self.plan.pair_points[0] if self.plan.pair_points else self.last + 1
+            g = gslots[self.slot[self.last]] if batched and self.last in self.slot else None
+            psi: Optional[torch.Tensor] = None  # None: the returned state
+            gfns, pfns, g_at, psi_at = [], [], [], []
+            for i in range(self.last, -1, -1):
+                g_at.append(g)
+                psi_at.append(psi)
+                if batched and (i - 1) in self.slot:
+                    dst = gslots[self.slot[i - 1]]
+                else:
+                    dst = g1 if g is g0 else g0
+                gfns.append(self.kernels[i].into_fn(self.b, True, g, dst))
+                g = dst
+                if adjoint and i > first_pair:
+                    pdst = u1 if psi is u0 else u0
+                    pfns.append(self.kernels[i].into_fn(self.b, True, psi, pdst))
+                    psi = pdst
+                else:
+                    pfns.append(None)
+            self._routes[key] = (gfns, pfns, g_at, psi_at, gslots)
+        return self._routes[key]
+
+    def backward(
+        self,
+        g: torch.Tensor,
+        out: torch.Tensor,
+        mats: Matrices,
+        states: Optional[dict[int, torch.Tensor]],
+        grads: Optional[LayerGrads],
+        need_psi0: bool,
+        method: str,
+    ) -> Optional[torch.Tensor]:
+        """Pull ``g`` (the gradient at the output) back to the initial state, collecting the
+        correlations into ``grads``. ``states``: the paired states (backprop) or ``None``
+        (adjoint: un-computed from ``out``). Returns ∂L/∂psi0 if wanted."""
+        batched = grads is not None and self.plan.kind == "pair" and states is not None
+        gfns, pfns, g_at, psi_at, gslots = self._backward_route(method, batched, grads is not None)
+        inv = mats.inverse(self.kernels)
+        kernels, members, steps = self.kernels, self.members, self.plan.steps
+        if batched and g_at[0] is not None:
+            g_at[0].copy_(g)
+        cur_g, cur_psi = g, out
+        for pos, i in enumerate(range(self.last, -1, -1)):
+            gi = g_at[pos] if g_at[pos] is not None else cur_g
+            if grads is not None and not batched and i in members:
+                pi = (psi_at[pos] if psi_at[pos] is not None else cur_psi) if states is None else states[i]
+                for j in members[i]:
+                    _collect(grads, steps[j].source, kernels[j].correlate(gi, pi), mats.mats[j])
+            if i == 0 and not need_psi0:
+                break
+            cur_g = gfns[pos](inv[i], gi if g_at[pos] is None else None)
+            if pfns[pos] is not None:
+                cur_psi = pfns[pos](inv[i], cur_psi if psi_at[pos] is None else None)
+        if batched and grads is not None and states is not None:
+            self._batched_correlations(mats, states, self.ws.stack("grads", len(self.plan.pair_points)), grads)
+        return cur_g.clone() if need_psi0 else None
+
+    def _batched_correlations(
+        self, mats: Matrices, states: dict[int, torch.Tensor], gstack: torch.Tensor, grads: LayerGrads
+    ) -> None:
+        """Every pair of a ``"pair"`` plan at once: two batched GEMMs (front and back wire group)."""
+        plan, program = self.plan, self.program
+        info = self._pair_layout()
+        psi_stack = _state_stack(states, plan.pair_points)
+        s_count, b, dim = gstack.shape
+        for i in info["gates"]:
+            for j in self.members[i]:
+                _collect(grads, plan.steps[j].source, self.kernels[j].correlate(gstack[self.slot[i]], states[i]),
+                         mats.mats[j])
+        if not info["groups"]:
+            return
+        sel = info["stage_slots"]
+        gs = gstack if sel is None else gstack.index_select(0, sel)
+        ps = psi_stack if sel is None else psi_stack.index_select(0, sel)
+        gs, ps = gs.reshape(-1, dim), ps.reshape(-1, dim)
+        parts = []
+        for kern, k in info["blocks"]:
+            h = kern.correlate(gs, ps)
+            parts.append(_traces(program, h, k))
+        hw = parts[0] if len(parts) == 1 else torch.cat(parts, -3)  # (S'·B, n, 2, 2)
+        hw = hw.reshape(-1, b, *hw.shape[1:])
+        for g, idx in info["groups"]:
+            grads.layers(g, (hw if idx is None else hw.index_select(0, idx)).transpose(0, 1))
+
+    def _pair_layout(self) -> dict:
+        """Static indexing of the batched reduction: stage slots, the two blocks, per-group members."""
+        if "pair-layout" not in self._routes:
+            plan = self.plan
+            n = self.program.n
+            stage_points = [i for i in plan.pair_points if any(plan.steps[j].source[0] == "block"
+                                                               for j in self.members[i])]
+            gates = [i for i in plan.pair_points if i not in stage_points]
+            dev = self.ws.device
+            sel = None if stage_points == plan.pair_points else torch.as_tensor(
+                [self.slot[i] for i in stage_points], device=dev)
+            h = (n + 1) // 2
+            blocks = [(BlockKernel(n, 0, h), h)] + ([(BlockKernel(n, h, n - h), n - h)] if n > 1 else [])
+            members: dict[int, dict[int, int]] = {}
+            for pos, i in enumerate(stage_points):
+                src = next(plan.steps[j].source for j in self.members[i] if plan.steps[j].source[0] == "block")
+                members.setdefault(src[1], {})[src[2]] = pos
+            groups = []
+            for g in sorted(members):
+                order = [members[g][m] for m in range(len(members[g]))]
+                groups.append((g, None if order == list(range(len(stage_points))) else torch.as_tensor(order, device=dev)))
+            self._routes["pair-layout"] = {"gates": gates, "stage_slots": sel, "blocks": blocks, "groups": groups}
+        return self._routes["pair-layout"]
+
+
+def _collect(grads: LayerGrads, source: tuple, h: torch.Tensor, mat: Optional[torch.Tensor]) -> None:
+    if source[0] == "block":
+        grads.block(source, h)
+    else:
+        assert mat is not None
+        grads.gate(source, h, mat)
+
+
+def _state_stack(states: dict[int, torch.Tensor], points: list[int]) -> torch.Tensor:
+    """The paired states as one ``(S, B, dim)`` tensor (a view of the saved stack when they are one)."""
+    first = states[points[0]]
+    step = first.numel()
+    contiguous = first.is_contiguous() and all(
+        states[i].data_ptr() == first.data_ptr() + s * step * first.element_size() for s, i in enumerate(points)
+    )
+    if contiguous:
+        return first.as_strided((len(points), *first.shape), (step, *first.stride()))
+    return torch.stack([states[i] for i in points])
+
+
+def executable(program: Program, batch: int, dtype: torch.dtype, device: torch.device) -> Executable:
+    """The cached :class:`Executable` of ``program`` for ``batch`` states of ``dtype`` on ``device``."""
+    plan = program.plan(plan_kind(program.n))
+    ws = workspace(plan, batch, 1 << program.n, dtype, device)
+    exe = ws.memo.get("exe")
+    if exe is None:
+        exe = ws.memo["exe"] = Executable(program, plan, ws)
+    return exe
+
+
+class Evolve(torch.autograd.Function):
+    """Binding and the kernels of a plan as one autograd node: ``(psi0, params, inputs) -> state``.
+
+    ``params`` ``(Bp, P)`` and ``inputs`` ``(Bp or 1, I)`` give ``Bp`` rows of angles (1: shared
+    by the batch of ``psi0``).
+    """
+
+    @staticmethod
+    def forward(ctx, exe: Executable, method: str, psi0: torch.Tensor, params: torch.Tensor, inputs: torch.Tensor):  # type: ignore[override]
+        with torch.no_grad():
+            phi, _ = bind(exe.program, params, inputs)
+            mats = Matrices(exe.program, exe.plan, phi)
+            out = torch.empty(psi0.shape, dtype=psi0.dtype, device=psi0.device)
+            ctx.generation = exe.ws.claim("saved") if method == "backprop" else 0
+            exe.forward(psi0, mats.mats, out, method)
+        ctx.exe, ctx.method, ctx.mats, ctx.phi = exe, method, mats, phi
+        ctx.save_for_backward(psi0, params, inputs, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):  # type: ignore[override]
+        psi0, params, inputs, out = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            return Evolve._differentiable_backward(ctx, g, psi0, params, inputs)
+        exe: Executable = ctx.exe
+        need_psi0 = ctx.needs_input_grad[2]
+        need_phi = ctx.needs_input_grad[3] or ctx.needs_input_grad[4]
+        with torch.no_grad():
+            states = Evolve._pair_states(ctx, psi0, out) if need_phi else None
+            grads = LayerGrads(exe.program, ctx.mats) if need_phi else None
+            method = ctx.method if need_phi else "backprop"
+            g_psi0 = exe.backward(g.contiguous(), out, ctx.mats, states, grads, need_psi0, method)
+            d_params = d_inputs = None
+            if grads is not None:
+                d_params, d_inputs = _slot_grads(exe.program, grads.d_phi(ctx.phi), params, inputs, ctx.needs_input_grad[3:])
+        return None, None, g_psi0, d_params, d_inputs
+
+    @staticmethod
+    def _pair_states(ctx, psi0: torch.Tensor, out: torch.Tensor) -> Optional[dict[int, torch.Tensor]]:
+        """States at the pairing points (backprop), re-computed if a later call reused their buffer;
+        ``None`` for the adjoint method (the sweep un-computes them)."""
+        exe: Executable = ctx.exe
+        if ctx.method != "backprop" or not exe.plan.pair_points:
+            return None
+        if not exe.ws.holds("saved", ctx.generation):
+            ctx.generation = exe.ws.claim("saved")
+            exe.forward(psi0, ctx.mats.mats, torch.empty_like(out), "backprop")
+        states = exe.saved_slots()
+        if exe.last in exe.plan.pair_points and exe.last not in states:
+            states[exe.last] = out
+        return states
+
+    @staticmethod
+    def _differentiable_backward(ctx, g, psi0, params, inputs):
+        """Backward through the out-of-place kernel graph (used under ``create_graph=True``)."""
+        program: Program = ctx.exe.program
+        need = ctx.needs_input_grad[2:]
+        with torch.enable_grad():
+            phi, _ = bind(program, params, inputs)
+            out = evolve(program, psi0, build_mats(program, phi))
+            wanted = [x for x, nd in zip((psi0, params, inputs), need) if nd]
+            grads = iter(torch.autograd.grad(out, wanted, g, create_graph=True, allow_unused=True))
+        return (None, None, *[next(grads) if nd else None for nd in need])
+
+
+def _slot_grads(
+    program: Program, d_phi: torch.Tensor, params: torch.Tensor, inputs: torch.Tensor, need: Sequence[bool]
+) -> tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
+    """∂L/∂params and ∂L/∂inputs from ∂L/∂phi (``phi = scale · v[slot] + offset``)."""
+    t = program.tensors(d_phi.device, d_phi.dtype)
+    rows = d_phi.shape[0]
+    dv = torch.zeros(rows, program.n_params + program.n_inputs + 1, dtype=d_phi.dtype, device=d_phi.device)
+    dv.index_add_(1, t["slot"], d_phi * t["scale"])
+    p = program.n_params
+    d_params = d_inputs = None
+    if need[0]:
+        d_params = dv[:, :p]
+        if params.shape[0] != rows:
+            d_params = d_params.sum(0, keepdim=True)
+    if need[1]:
+        d_inputs = dv[:, p : p + program.n_inputs]
+        if inputs.shape[0] != rows:
+            d_inputs = d_inputs.sum(0, keepdim=True)
+    return d_params, d_inputs
+
+
+def evolve_params(
+    program: Program, psi0: torch.Tensor, params: torch.Tensor, inputs: torch.Tensor, method: str = "backprop"
+) -> torch.Tensor:
+    """Final states ``(B, 2**n)`` from ``psi0`` ``(B, 2**n)`` with ``params`` ``(Bp, P)``, ``inputs``
+    ``(Bp or 1, I)`` (``Bp`` in {1, B}); one autograd node when anything requires grad."""
+    exe = executable(program, psi0.shape[0], psi0.dtype, psi0.device)
+    if torch.is_grad_enabled() and (psi0.requires_grad or params.requires_grad or inputs.requires_grad):
+        return Evolve.apply(exe, method, psi0, params, inputs)
+    with torch.no_grad():
+        phi, _ = bind(program, params, inputs)
+        out = torch.empty(psi0.shape, dtype=psi0.dtype, device=psi0.device)
+        return exe.forward(psi0, Matrices(program, exe.plan, phi).mats, out)
+
+
+def run(program: Program, psi0: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
+    """Final states ``(B, 2**n)`` of ``program`` from ``psi0`` at angles ``phi`` ``(1 or B, n_occ)``
+    (no autograd: the forward pass of shifted evaluations and samplers)."""
+    exe = executable(program, psi0.shape[0], psi0.dtype, psi0.device)
+    with torch.no_grad():
+        out = torch.empty(psi0.shape, dtype=psi0.dtype, device=psi0.device)
+        return exe.forward(psi0, Matrices(program, exe.plan, phi).mats, out)
