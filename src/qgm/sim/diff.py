@@ -101,46 +101,50 @@ def saved_state_bytes(n_qubits: int, batch_size: int, n_saved: int, dtype: torch
 def resolve_diff_method(
     method: str = "auto",
     *,
-    n_qubits: int,
+    n_qubits: Optional[int] = None,
+    circuit=None,
     batch_size: int = 1,
     shots: Optional[int] = None,
-    n_saved: int = 1,
+    n_saved: Optional[int] = None,
     n_diff_params: Optional[int] = None,
     shiftable: bool = True,
     measured: bool = True,
     needs_second_order: bool = False,
     dtype: torch.dtype = torch.complex128,
     device: Optional[torch.device] = None,
+    field: str = "diff_method",
 ) -> str:
     """The concrete method (never ``"auto"``) for one differentiated engine call.
 
     Args:
         method: a name of :data:`DIFF_METHODS` (or an alias).
-        n_qubits: wires of the circuit.
+        n_qubits: wires of the circuit (or give ``circuit``).
+        circuit: the :class:`~qgm.circuits.Circuit` (gives ``n_qubits`` and ``n_saved``).
         batch_size: number of states evolved together.
         shots: sample count of an estimate (``None``: exact); forces parameter shift.
-        n_saved: states backprop would keep (one per parametrised kernel of the plan).
+        n_saved: states backprop would keep (default: from ``circuit``'s plan, else 1).
         n_diff_params: differentiated parameters (``None``: unknown / many).
         shiftable: every differentiated angle has a shift rule.
         measured: the differentiated quantity is measured (probabilities, expectation
             values); parameter shift cannot differentiate a state.
         needs_second_order: the gradient itself will be differentiated.
         dtype, device: of the states (memory check).
+        field: the name errors give the method (``"grad_method"`` in a scan config).
     Raises:
         ConfigError: unknown name, or an explicit method that cannot serve the call
             (``shots`` without parameter shift, parameter shift of a state).
     """
-    method = canonical_diff_method(method)
+    method = canonical_diff_method(method, field)
     if shots is not None:
         if method not in ("auto", "parameter-shift"):
             raise ParameterError(
-                f"shots={shots} with diff_method={method!r}: sampled estimates are only differentiable "
-                "with diff_method='parameter-shift' (or 'auto'; or use shots=None for exact values)"
+                f"shots={shots} with {field}={method!r}: sampled estimates are only differentiable "
+                f"with {field}='parameter-shift' (or 'auto'; or use shots=None for exact values)"
             )
         return "parameter-shift"
     if method == "parameter-shift" and not measured:
         raise ParameterError(
-            "diff_method='parameter-shift' differentiates measured quantities (probs, expval); "
+            f"{field}='parameter-shift' differentiates measured quantities (probs, expval); "
             "use 'backprop' or 'adjoint' (or 'auto') for state"
         )
     if method != "auto":
@@ -149,7 +153,16 @@ def resolve_diff_method(
         return "backprop"
     if measured and shiftable and n_diff_params == 1:
         return "parameter-shift"
-    need = saved_state_bytes(n_qubits, batch_size, n_saved, dtype)
+    if circuit is not None:
+        from qgm.sim.executable import plan_kind
+        from qgm.sim.program import compile_circuit
+
+        n_qubits = circuit.n_qubits
+        if n_saved is None:
+            n_saved = len(compile_circuit(circuit).plan(plan_kind(n_qubits)).pair_points)
+    if n_qubits is None:
+        raise ParameterError("resolve_diff_method: give n_qubits or circuit")
+    need = saved_state_bytes(n_qubits, batch_size, 1 if n_saved is None else n_saved, dtype)
     if need <= BACKPROP_BUDGET_BYTES and (need < 256 * 2**20 or 4 * need <= available_bytes(device or torch.device("cpu"))):
         return "backprop"
     return "adjoint"

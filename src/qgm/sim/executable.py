@@ -168,7 +168,7 @@ class Executable:
                 cur_psi = pfns[pos](inv[i], cur_psi if psi_at[pos] is None else None)
         if batched and grads is not None and states is not None:
             self._batched_correlations(mats, states, self.ws.stack("grads", len(self.plan.pair_points)), grads)
-        return cur_g.clone() if need_psi0 else None
+        return cur_g.reshape(self.b, -1).clone() if need_psi0 else None
 
     def _batched_correlations(
         self, mats: Matrices, states: dict[int, torch.Tensor], gstack: torch.Tensor, grads: LayerGrads
