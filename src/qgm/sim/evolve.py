@@ -317,9 +317,11 @@ class LayerGrads:
         _, g, member, a, k = source
         self._hw(g)[:, member, a : a + k] += self._fold(_traces(self.program, h, k))
 
-    def layers(self, g: int, hw: torch.Tensor) -> None:
-        """Per-wire correlations of every member of group ``g`` at once: ``(B, ng, n, 2, 2)``."""
-        self.hw[g] = self._fold(hw)
+    def blocks(self, g: int, members: torch.Tensor, a: int, k: int, traces: torch.Tensor) -> None:
+        """Partial traces ``(len(members), B, k, 2, 2)`` of the blocks at wires ``a .. a+k-1`` of
+        the layers ``members`` of group ``g``."""
+        tr = traces.transpose(0, 1)
+        self._hw(g)[:, :, a : a + k].index_add_(1, members, self._fold(tr))
 
     def gate(self, source: tuple, h: torch.Tensor, mat: torch.Tensor) -> None:
         """A multi-qubit parametrised gate: ∂L/∂U = H U (dense) or H ⊙ d (diagonal)."""

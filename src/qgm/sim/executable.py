@@ -56,8 +56,19 @@ class Executable:
         for j, st in enumerate(plan.steps):
             if st.pair >= 0:
                 self.members.setdefault(st.pair, []).append(j)
-        self.slot = {i: s for s, i in enumerate(plan.pair_points)}
+        # saved/gradient stack index of each pairing point; with the "pair" plan the pairs of one
+        # rotating block position are consecutive, so their batched reduction reads one slice
+        order = sorted(plan.pair_points, key=lambda i: (self._position(i), i)) if plan.kind == "pair" \
+            else plan.pair_points
+        self.slot = {i: s for s, i in enumerate(order)}
         self._routes: dict[str, tuple] = {}
+
+    def _position(self, i: int) -> tuple[int, int]:
+        """The rotating block whose pair is taken at step ``i`` (``(n, 0)`` for any other pair)."""
+        k = self.kernels[i]
+        if isinstance(k, BlockKernel) and k.rotate and self.plan.steps[i].source[0] == "block":
+            return (k.a, k.k)
+        return (self.program.n, 0)
 
     # -- buffers -------------------------------------------------------------------
     def saved_slots(self) -> dict[int, torch.Tensor]:
@@ -68,7 +79,7 @@ class Executable:
         if self.plan.kind != "pair" and points and points[-1] == self.last:
             points = points[:-1]
         stack = self.ws.stack("saved", len(self.plan.pair_points)).unbind(0)
-        return {i: stack[s] for s, i in enumerate(points)}
+        return {i: stack[self.slot[i]] for i in points}
 
     def _forward_route(self, method: str) -> tuple[list[Fn], list[bool], Optional[torch.Tensor]]:
         """Per step: its function, whether it writes the returned state; and the buffer holding
@@ -91,6 +102,17 @@ class Executable:
                 cur = dst
             self._routes[key] = (fns, to_out, cur)
         return self._routes[key]
+
+    def matrices(self, params: torch.Tensor, inputs: torch.Tensor) -> Matrices:
+        """The plan's matrices at ``params``/``inputs``; those of a circuit without slots are built once."""
+        if self.program.constant:
+            key = ("mats", params.dtype)
+            if key not in self._routes:
+                phi, _ = bind(self.program, params[:1], inputs[:1])
+                self._routes[key] = Matrices(self.program, self.plan, phi)
+            return self._routes[key]
+        phi, _ = bind(self.program, params, inputs)
+        return Matrices(self.program, self.plan, phi)
 
     # -- forward -------------------------------------------------------------------
     def forward(self, psi0: torch.Tensor, mats: Sequence[Optional[torch.Tensor]], out: torch.Tensor,
@@ -173,52 +195,48 @@ class Executable:
     def _batched_correlations(
         self, mats: Matrices, states: dict[int, torch.Tensor], gstack: torch.Tensor, grads: LayerGrads
     ) -> None:
-        """Every pair of a ``"pair"`` plan at once: two batched GEMMs (front and back wire group)."""
-        plan, program = self.plan, self.program
-        info = self._pair_layout()
-        psi_stack = _state_stack(states, plan.pair_points)
+        """Every pair of a ``"pair"`` plan at once: one real GEMM per rotating block position over the
+        consecutive slots of its pairs; the few other pairs one by one."""
+        saved = self.ws.stack("saved", len(self.plan.pair_points))
         s_count, b, dim = gstack.shape
-        for i in info["gates"]:
+        layout = self._pair_layout()
+        for i in layout["single"]:
             for j in self.members[i]:
-                _collect(grads, plan.steps[j].source, self.kernels[j].correlate(gstack[self.slot[i]], states[i]),
-                         mats.mats[j])
-        if not info["groups"]:
-            return
-        sel = info["stage_slots"]
-        gs = gstack if sel is None else gstack.index_select(0, sel)
-        ps = psi_stack if sel is None else psi_stack.index_select(0, sel)
-        gs, ps = gs.reshape(-1, dim), ps.reshape(-1, dim)
-        parts = []
-        for kern, k in info["blocks"]:
-            h = kern.correlate(gs, ps)
-            parts.append(_traces(program, h, k))
-        hw = parts[0] if len(parts) == 1 else torch.cat(parts, -3)  # (S'·B, n, 2, 2)
-        hw = hw.reshape(-1, b, *hw.shape[1:])
-        for g, idx in info["groups"]:
-            grads.layers(g, (hw if idx is None else hw.index_select(0, idx)).transpose(0, 1))
+                _collect(grads, self.plan.steps[j].source,
+                         self.kernels[j].correlate(gstack[self.slot[i]], saved[self.slot[i]]), mats.mats[j])
+        for kern, (s0, s1), a, k, per_group in layout["positions"]:
+            h = kern.correlate(gstack[s0:s1].reshape(-1, dim), saved[s0:s1].reshape(-1, dim))
+            tr = _traces(self.program, h, k).reshape(s1 - s0, b, k, 2, 2)
+            for g, rows, members in per_group:
+                grads.blocks(g, members, a, k, tr if rows is None else tr.index_select(0, rows))
 
     def _pair_layout(self) -> dict:
-        """Static indexing of the batched reduction: stage slots, the two blocks, per-group members."""
+        """Static indexing of the batched reduction (see :meth:`_batched_correlations`)."""
         if "pair-layout" not in self._routes:
-            plan = self.plan
-            n = self.program.n
-            stage_points = [i for i in plan.pair_points if any(plan.steps[j].source[0] == "block"
-                                                               for j in self.members[i])]
-            gates = [i for i in plan.pair_points if i not in stage_points]
-            dev = self.ws.device
-            sel = None if stage_points == plan.pair_points else torch.as_tensor(
-                [self.slot[i] for i in stage_points], device=dev)
-            h = (n + 1) // 2
-            blocks = [(BlockKernel(n, 0, h), h)] + ([(BlockKernel(n, h, n - h), n - h)] if n > 1 else [])
-            members: dict[int, dict[int, int]] = {}
-            for pos, i in enumerate(stage_points):
-                src = next(plan.steps[j].source for j in self.members[i] if plan.steps[j].source[0] == "block")
-                members.setdefault(src[1], {})[src[2]] = pos
-            groups = []
-            for g in sorted(members):
-                order = [members[g][m] for m in range(len(members[g]))]
-                groups.append((g, None if order == list(range(len(stage_points))) else torch.as_tensor(order, device=dev)))
-            self._routes["pair-layout"] = {"gates": gates, "stage_slots": sel, "blocks": blocks, "groups": groups}
+            plan, dev = self.plan, self.ws.device
+            by_pos: dict[tuple[int, int], list[int]] = {}
+            single = []
+            for i in plan.pair_points:
+                pos = self._position(i)
+                if pos[1]:
+                    by_pos.setdefault(pos, []).append(i)
+                else:
+                    single.append(i)
+            positions = []
+            for (a, k), points in sorted(by_pos.items()):
+                s0 = self.slot[points[0]]
+                groups: dict[int, tuple[list[int], list[int]]] = {}
+                for r, i in enumerate(points):
+                    _, g, member, _, _ = plan.steps[i].source
+                    groups.setdefault(g, ([], []))[0].append(r)
+                    groups[g][1].append(member)
+                per_group = [
+                    (g, None if rows == list(range(len(points))) else torch.as_tensor(rows, device=dev),
+                     torch.as_tensor(members, device=dev))
+                    for g, (rows, members) in groups.items()
+                ]
+                positions.append((self.kernels[points[0]], (s0, s0 + len(points)), a, k, per_group))
+            self._routes["pair-layout"] = {"single": single, "positions": positions}
         return self._routes["pair-layout"]
 
 
@@ -228,18 +246,6 @@ def _collect(grads: LayerGrads, source: tuple, h: torch.Tensor, mat: Optional[to
     else:
         assert mat is not None
         grads.gate(source, h, mat)
-
-
-def _state_stack(states: dict[int, torch.Tensor], points: list[int]) -> torch.Tensor:
-    """The paired states as one ``(S, B, dim)`` tensor (a view of the saved stack when they are one)."""
-    first = states[points[0]]
-    step = first.numel()
-    contiguous = first.is_contiguous() and all(
-        states[i].data_ptr() == first.data_ptr() + s * step * first.element_size() for s, i in enumerate(points)
-    )
-    if contiguous:
-        return first.as_strided((len(points), *first.shape), (step, *first.stride()))
-    return torch.stack([states[i] for i in points])
 
 
 def executable(program: Program, batch: int, dtype: torch.dtype, device: torch.device) -> Executable:
@@ -347,9 +353,8 @@ def evolve_params(
     if torch.is_grad_enabled() and (psi0.requires_grad or params.requires_grad or inputs.requires_grad):
         return Evolve.apply(exe, method, psi0, params, inputs)
     with torch.no_grad():
-        phi, _ = bind(program, params, inputs)
         out = torch.empty(psi0.shape, dtype=psi0.dtype, device=psi0.device)
-        return exe.forward(psi0, Matrices(program, exe.plan, phi).mats, out)
+        return exe.forward(psi0, exe.matrices(params, inputs).mats, out)
 
 
 def run(program: Program, psi0: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:

@@ -103,6 +103,23 @@ def _bind(vin, vout, op, src: Optional[torch.Tensor], dst: Optional[torch.Tensor
     return f
 
 
+_W: dict[tuple, torch.Tensor] = {}
+
+
+def tail_correlation(g: torch.Tensor, psi: torch.Tensor, c: int) -> torch.Tensor:
+    """``H[b, a, a'] = Σ_rows g[b, row, a] conj(psi[b, row, a'])`` for states ``(B, rows·c)`` whose last
+    index (``c`` values) is the block: ``M = Xᵀ Y`` over the real views ``(B, rows, 2c)``, then
+    ``H = M_rr + M_ii + i (M_ir - M_ri)``. Returns ``(B, c, c)`` complex."""
+    b = g.shape[0]
+    x = torch.view_as_real(g).reshape(b, -1, 2 * c)
+    y = torch.view_as_real(psi).reshape(b, -1, 2 * c)
+    m = (x.mT @ y).view(b, c, 2, c, 2)
+    key = (g.dtype, g.device)
+    if key not in _W:  # Σ_pq M[a, p, a', q] W[p, q] with W = [[1, -i], [i, 1]]
+        _W[key] = torch.tensor([[1, -1j], [1j, 1]], dtype=g.dtype, device=g.device).view(2, 1, 2)
+    return (m * _W[key]).sum((2, 4))
+
+
 def _sum_to(t: torch.Tensor, batch: int) -> torch.Tensor:
     """Reduce a per-sample gradient ``(B, ...)`` to a shared matrix's batch ``(1, ...)``."""
     return t.sum(0, keepdim=True) if batch == 1 and t.shape[0] != 1 else t
@@ -205,13 +222,18 @@ class BlockKernel(Kernel):
         return _bind(lambda x: x.reshape(shape), lambda o: o.view(shape), mid, src, dst)
 
     def correlate(self, g: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
-        """``(B, c, c)``: ``H[a, b'] = Σ g[.., a, ..] conj(psi[.., b', ..])`` at the block's output."""
+        """``(B, c, c)``: ``H[a, b'] = Σ g[.., a, ..] conj(psi[.., b', ..])`` at the block's output.
+
+        With the block's wires last (rotating blocks, last-wire blocks) this is one real GEMM over
+        the interleaved real/imaginary parts (:func:`tail_correlation`: no conjugated copy of a state).
+        """
         b = psi.shape[0]
         lo, c, r = self._dims()
-        if self.rotate or r == 1:  # block wires last: H = (psiᴴ g)ᵀ, one GEMM over the rows
-            rows = (1 << self.n) // c
-            return (psi.reshape(b, rows, c).mH @ g.reshape(b, rows, c)).mT
+        if self.rotate or r == 1:
+            return tail_correlation(g, psi, c)
         if lo == 1:
+            if b == 1:  # a 2-D GEMM reads the conjugate-transposed operand in place
+                return (g.reshape(c, r) @ psi.reshape(c, r).mH)[None]
             return g.reshape(b, c, r) @ psi.reshape(b, c, r).mH
         h = torch.matmul(g.reshape(b, lo, c, r), psi.reshape(b, lo, c, r).mH)
         return h.sum(1)

@@ -35,7 +35,7 @@ import bisect
 import functools
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -139,33 +139,59 @@ def _is_diagonal(op: Op) -> bool:
 
 def _fwht(v: np.ndarray) -> np.ndarray:
     """Walsh-Hadamard transform ``W[S] = Σ_x v[x] (-1)^{popcount(x & S)}`` (length a power of two)."""
-    w = v.astype(np.float64).copy()
+    w = np.array(v, dtype=np.float64)
     h = 1
     while h < len(w):
-        w = w.reshape(-1, 2, h)
-        w = np.stack([w[:, 0] + w[:, 1], w[:, 0] - w[:, 1]], 1).reshape(-1)
+        w3 = w.reshape(-1, 2, h)
+        first = w3[:, 0].copy()
+        w3[:, 0] += w3[:, 1]
+        w3[:, 1] = first - w3[:, 1]
         h *= 2
     return w
 
 
-def _walsh_angles(angles: np.ndarray) -> tuple[float, np.ndarray]:
-    """``angle(l) = c0 + Σ_{S≠0} c[S] · parity(l & S)`` for ``l < 2**k``: returns ``(c0, c)``, ``c[0] = 0``."""
-    w = _fwht(angles) / len(angles)  # angle(l) = Σ_S w[S] (-1)^{l·S}, and (-1)^p = 1 - 2p
-    c = -2.0 * w
-    c[0] = 0.0
-    return float(w.sum()), c
-
-
-def _xor_span(cols: list[int], m: int) -> np.ndarray:
+def _xor_span(cols: Sequence[int], m: int) -> np.ndarray:
     """``f(x) = XOR of cols[j] over the set bits j of x``, for all ``x < 2**m`` (by doubling)."""
-    out = np.zeros(1, dtype=np.int64)
+    out = np.zeros(1 << m, dtype=np.int64)
     for j in range(m):
-        out = np.concatenate([out, out ^ np.int64(cols[j])])
+        out[1 << j : 2 << j] = out[: 1 << j] ^ np.int64(cols[j])
     return out
 
 
-def _parity(x: int) -> int:
-    return bin(x).count("1") & 1
+@dataclass(frozen=True)
+class _GateMap:
+    """A constant monomial gate as a map on its ``k`` local bits (gate-local bit ``j`` is its
+    wire ``k-1-j``): ``out[l] = val[l] · in[col[l]]``; affine data and Walsh phases when affine."""
+
+    col: np.ndarray
+    val: np.ndarray
+    affine: bool
+    d: int = 0
+    images: tuple[int, ...] = ()  # images of the gate-local unit vectors under l -> col[l] ⊕ d
+    g: float = 0.0  # global phase angle
+    walsh: tuple[tuple[int, float], ...] = ()  # (gate-local mask, angle) of the phase's Walsh terms
+
+    @property
+    def permutes(self) -> bool:
+        return self.d != 0 or any(img != 1 << j for j, img in enumerate(self.images))
+
+
+@functools.lru_cache(maxsize=4096)
+def _gate_map_of(key: bytes, k: int) -> _GateMap:
+    mat = np.frombuffer(key, dtype=np.complex128).reshape(1 << k, 1 << k)
+    col = np.argmax(np.abs(mat) > 1e-12, axis=1)
+    val = mat[np.arange(1 << k), col]
+    d = int(col[0])
+    images = tuple(int(col[1 << j]) ^ d for j in range(k))
+    affine = all(
+        int(col[l]) == d ^ functools.reduce(lambda acc, j: acc ^ images[j], [j for j in range(k) if l >> j & 1], 0)
+        for l in range(1 << k)
+    ) and bool(np.all(np.abs(np.abs(val) - 1) < 1e-9))
+    if not affine:
+        return _GateMap(col, val, False)
+    w = _fwht(np.angle(val)) / len(val)  # angle(l) = Σ_S w[S] (-1)^{l·S} and (-1)^p = 1 - 2p
+    walsh = tuple((int(sm), float(-2.0 * w[sm])) for sm in range(1, len(w)) if abs(w[sm]) > 1e-15)
+    return _GateMap(col, val, True, d, images, float(w.sum()), walsh)
 
 
 class _Monomial:
@@ -174,8 +200,8 @@ class _Monomial:
 
     Affine form (CNOT, X, SWAP, CZ, every diagonal): bit ``p`` of ``src(x)`` is
     ``parity(x & rows[p]) ⊕ b_p`` and ``phase(x) = exp(i (g + Σ_μ θ_μ parity(x & μ)))``
-    (Walsh terms), so a gate costs O(m + terms). A non-affine gate (Toffoli) switches
-    the run to explicit arrays over the ``2**m`` indices.
+    (Walsh terms), so a gate costs O(masks it touches). A non-affine gate (Toffoli)
+    switches the run to explicit arrays over the ``2**m`` indices.
     """
 
     def __init__(self, m: int) -> None:
@@ -189,77 +215,53 @@ class _Monomial:
 
     def add(self, wires: tuple[int, ...], mat: np.ndarray) -> None:
         """Compose the monomial ``mat`` on local ``wires`` (first = gate MSB) after the current map."""
-        k = len(wires)
-        col = np.argmax(np.abs(mat) > 1e-12, axis=1)  # source column of each gate row
-        val = mat[np.arange(1 << k), col]
-        if self.src is None and not self._affine_add(wires, col, val):
-            self._to_arrays()
-        if self.src is not None:
-            self._array_add(wires, col, val)
+        gm = _gate_map_of(np.ascontiguousarray(mat, dtype=np.complex128).tobytes(), len(wires))
+        if self.src is None and not gm.affine:
+            self.src, self.phase = self.affine_src(), np.exp(1j * self.phase_angles())
+        if self.src is None:
+            self._affine_add(wires, gm)
+        else:
+            self._array_add(wires, gm.col, gm.val)
 
-    def _affine_add(self, wires: tuple[int, ...], col: np.ndarray, val: np.ndarray) -> bool:
+    def _affine_add(self, wires: tuple[int, ...], gm: _GateMap) -> None:
         k = len(wires)
-        d = int(col[0])
-        gcols = [int(col[1 << j]) ^ d for j in range(k)]  # images of the gate-local unit vectors
-        for l in range(1 << k):
-            acc = d
-            for j in range(k):
-                if (l >> j) & 1:
-                    acc ^= gcols[j]
-            if acc != int(col[l]):
-                return False
         run_bit = [1 << (self.m - 1 - wires[k - 1 - j]) for j in range(k)]  # gate-local bit j -> run bit
-        gate_mask = sum(run_bit)
+        if gm.permutes:
+            gate_mask = sum(run_bit)
+            table = []  # gate bits of a mask μ -> gate bits of ct(μ), with ct the mask transform of
+            for gmask in range(1 << k):  # parity(s_G(x) & μ) = parity(x & ct(μ)) ⊕ parity(d & μ)
+                out = 0
+                for j in range(k):
+                    if (gm.images[j] & gmask).bit_count() & 1:
+                        out |= run_bit[j]
+                table.append(out)
 
-        def lift(gm: int) -> int:
-            return sum(run_bit[j] for j in range(k) if (gm >> j) & 1)
+            def ct(mu: int) -> int:
+                gmask = 0
+                for j in range(k):
+                    if mu & run_bit[j]:
+                        gmask |= 1 << j
+                return (mu & ~gate_mask) | table[gmask]
 
-        def ct(mu: int) -> int:  # mask transform: parity(s_G(x) & mu) = parity(x & ct(mu)) ⊕ parity(d & mu)
-            gm = sum(1 << j for j in range(k) if mu & run_bit[j])
-            out = mu & ~gate_mask
-            for j in range(k):
-                if _parity(gcols[j] & gm):
-                    out |= run_bit[j]
-            return out
-
-        dm = lift(d)
-        for p in range(self.m):
-            if _parity(dm & self.rows[p]):
-                self.b ^= 1 << p
-            self.rows[p] = ct(self.rows[p])
-        terms: dict[int, float] = {}
-        for mu, theta in self.terms.items():
-            if _parity(dm & mu):
-                self.g += theta
-                theta = -theta
-            nm = ct(mu)
-            terms[nm] = terms.get(nm, 0.0) + theta
-        c0, c = _walsh_angles(np.angle(val))
-        self.g += c0
-        for sm in np.nonzero(np.abs(c) > 1e-15)[0]:
-            nm = lift(int(sm))
-            terms[nm] = terms.get(nm, 0.0) + float(c[sm])
-        self.terms = {mu: th for mu, th in terms.items() if th != 0.0}
-        return True
-
-    def affine_src(self) -> np.ndarray:
-        cols = [sum(1 << p for p in range(self.m) if (self.rows[p] >> j) & 1) for j in range(self.m)]
-        return _xor_span(cols, self.m) ^ np.int64(self.b)
-
-    def phase_angles(self) -> np.ndarray:
-        size = 1 << self.m
-        if len(self.terms) > self.m:  # Σ θ parity(x&μ) = Σθ/2 - WHT(θ)/2
-            v = np.zeros(size)
-            for mu, th in self.terms.items():
-                v[mu] += th
-            return self.g + v.sum() / 2 - _fwht(v) / 2
-        ang = np.full(size, self.g)
-        for mu, th in self.terms.items():
-            ang += th * _xor_span([(mu >> j) & 1 for j in range(self.m)], self.m)
-        return ang
-
-    def _to_arrays(self) -> None:
-        self.src, self.phase = self.affine_src(), np.exp(1j * self.phase_angles())
+            dm = sum(run_bit[j] for j in range(k) if gm.d >> j & 1)
+            for p, r in enumerate(self.rows):
+                if r & gate_mask:
+                    if (dm & r).bit_count() & 1:
+                        self.b ^= 1 << p
+                    self.rows[p] = ct(r)
+            terms: dict[int, float] = {}
+            for mu, theta in self.terms.items():
+                if mu & gate_mask:
+                    if (dm & mu).bit_count() & 1:
+                        self.g += theta
+                        theta = -theta
+                    mu = ct(mu)
+                terms[mu] = terms.get(mu, 0.0) + theta
+            self.terms = terms
+        self.g += gm.g
+        for sm, c in gm.walsh:
+            mu = sum(run_bit[j] for j in range(k) if sm >> j & 1)
+            self.terms[mu] = self.terms.get(mu, 0.0) + c
 
     def _array_add(self, wires: tuple[int, ...], col: np.ndarray, val: np.ndarray) -> None:
         m, k = self.m, len(wires)
@@ -275,23 +277,45 @@ class _Monomial:
         assert self.src is not None and self.phase is not None
         self.src, self.phase = self.src[xs], val[loc] * self.phase[xs]
 
+    def affine_src(self) -> np.ndarray:
+        cols = [sum(1 << p for p in range(self.m) if self.rows[p] >> j & 1) for j in range(self.m)]
+        return _xor_span(cols, self.m) ^ np.int64(self.b)
+
+    def phase_angles(self) -> np.ndarray:
+        size = 1 << self.m
+        terms = {mu: th for mu, th in self.terms.items() if th != 0.0}
+        if 2 * len(terms) > self.m:  # Σ θ parity(x&μ) = Σθ/2 - WHT(θ)/2
+            v = np.zeros(size)
+            for mu, th in terms.items():
+                v[mu] += th
+            return self.g + v.sum() / 2 - _fwht(v) / 2
+        ang = np.full(size, self.g)
+        for mu, th in terms.items():
+            ang += th * _xor_span([(mu >> j) & 1 for j in range(self.m)], self.m)
+        return ang
+
     @property
-    def is_diagonal(self) -> bool:
+    def is_identity_perm(self) -> bool:
         return self.src is None and self.b == 0 and all(r == 1 << p for p, r in enumerate(self.rows))
 
     def phase_wires(self) -> list[int]:
-        """Local wires the phase depends on (affine diagonal runs)."""
+        """Local wires the phase depends on (affine runs)."""
         used = 0
-        for mu in self.terms:
-            used |= mu
+        for mu, th in self.terms.items():
+            if th != 0.0:
+                used |= mu
         return [w for w in range(self.m) if used >> (self.m - 1 - w) & 1]
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """(src, phase) over the ``2**m`` local indices."""
-        if self.src is None:
-            return self.affine_src(), np.exp(1j * self.phase_angles())
-        assert self.phase is not None
-        return self.src, self.phase
+    def arrays(self) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+        """(src, phase) over the ``2**m`` local indices; ``None`` for an identity part."""
+        if self.src is not None:
+            assert self.phase is not None
+            ident = np.arange(1 << self.m, dtype=np.int64)
+            phase = None if np.allclose(self.phase, 1.0, atol=1e-14, rtol=0) else self.phase
+            return (None if np.array_equal(self.src, ident) else self.src), phase
+        src = None if self.is_identity_perm else self.affine_src()
+        flat = abs(self.g) < 1e-15 and not any(th != 0.0 for th in self.terms.values())
+        return src, None if flat else np.exp(1j * self.phase_angles())
 
 
 #: A diagonal run whose phase depends on at most this many wires becomes a small
@@ -299,48 +323,68 @@ class _Monomial:
 SMALL_DIAG_WIRES = 10
 
 
+def _to_span(local: np.ndarray, used: list[int], span: int, values: bool) -> np.ndarray:
+    """A map over the local indices of wires ``used`` (offsets in a span of ``span`` wires)
+    extended to all ``2**span`` indices: indices (``values=False``: local indices mapped back into
+    the span, other bits kept) or per-index values (``values=True``)."""
+    scatter = _xor_span([1 << (span - 1 - used[len(used) - 1 - j]) for j in range(len(used))], len(used))
+    gather = _xor_span([1 << (len(used) - 1 - used.index(span - 1 - j)) if (span - 1 - j) in used else 0
+                        for j in range(span)], span)
+    if values:
+        return local[gather]
+    rest = np.arange(1 << span, dtype=np.int64) & ~np.int64(scatter[-1])
+    return rest | scatter[local][gather]
+
+
 def _mono_step(n: int, ops: list[Op], consts: dict[str, np.ndarray], key: str):
-    """One kernel step for a run of constant monomial gates (on the span of their wires)."""
-    wires = sorted({w for op in ops for w in op.wires})
-    lo, hi = wires[0], wires[-1]
-    m = hi - lo + 1
-    run = _Monomial(m)
+    """One kernel step for a run of constant monomial gates: a broadcast multiply when the run is
+    a phase on few wires, else a gather (with phases) over the span of its wires."""
+    used = sorted({w for op in ops for w in op.wires})
+    pos = {w: i for i, w in enumerate(used)}
+    run = _Monomial(len(used))
     for op in ops:
-        run.add(tuple(w - lo for w in op.wires), _fixed_matrix(op))
-    if run.is_diagonal:
-        used = run.phase_wires() or [0]
-        if len(used) <= SMALL_DIAG_WIRES:
-            sub = _Monomial(len(used))
+        run.add(tuple(pos[w] for w in op.wires), _fixed_matrix(op))
+    if run.is_identity_perm:
+        wires = run.phase_wires() or [0]
+        if len(wires) <= SMALL_DIAG_WIRES:
+            sub = _Monomial(len(wires))
             sub.g = run.g
-            pos = {w: i for i, w in enumerate(used)}
             for mu, th in run.terms.items():
-                nm = 0
-                for w in used:
-                    if mu >> (m - 1 - w) & 1:
-                        nm |= 1 << (len(used) - 1 - pos[w])
-                sub.terms[nm] = th
+                sub.terms[sum(1 << (len(wires) - 1 - i) for i, w in enumerate(wires)
+                              if mu >> (run.m - 1 - w) & 1)] = th
             consts[key] = np.exp(1j * sub.phase_angles())
-            return KernelStep(DiagKernel(n, tuple(lo + w for w in used)), ("const", key))
+            return KernelStep(DiagKernel(n, tuple(used[w] for w in wires)), ("const", key))
     src, phase = run.arrays()
-    ident = np.arange(1 << m, dtype=np.int64)
-    has_src = not np.array_equal(src, ident)
-    has_phase = (not has_src) or not np.allclose(phase, 1.0, atol=1e-14, rtol=0)
-    itype = torch.int32 if n < 31 else torch.int64
+    lo = used[0]
+    span = used[-1] - lo + 1
+    rel = [w - lo for w in used]
+    if src is not None and len(used) < span:
+        src = _to_span(src, rel, span, values=False)
+    if phase is not None and len(used) < span:
+        phase = _to_span(phase, rel, span, values=True)
+    if src is None and phase is None:
+        phase = np.ones(1 << span, dtype=np.complex128)  # a run that cancels: keep one trivial multiply
+    itype = np.int32 if n < 31 else np.int64
     inv = None
-    if has_src:
+    if src is not None:
         inv = np.empty_like(src)
-        inv[src] = ident
+        inv[src] = np.arange(1 << span, dtype=np.int64)
     kernel = PermKernel(
-        n, lo, m,
-        torch.as_tensor(src).to(itype) if has_src else None,
-        torch.as_tensor(inv).to(itype) if inv is not None else None,
-        torch.as_tensor(phase) if has_phase else None,
+        n, lo, span,
+        None if src is None else torch.from_numpy(src.astype(itype)),
+        None if inv is None else torch.from_numpy(inv.astype(itype)),
+        None if phase is None else torch.from_numpy(np.ascontiguousarray(phase)),
     )
     return KernelStep(kernel, ("none",))
 
 
 # ---------------------------------------------------------------------------
 # placement
+
+
+#: Widest run of constant monomial gates holding a non-affine gate (Toffoli): such runs are
+#: composed as explicit index arrays (``2**wires`` entries per gate), so they are cut here.
+MAX_ARRAY_WIRES = 12
 
 
 @dataclass
@@ -351,6 +395,12 @@ class _Slot:
     wires: set = field(default_factory=set)
     ops: list = field(default_factory=list)
     per_wire: dict = field(default_factory=dict)  # stages: wire -> [op indices]
+    affine: bool = True  # monomial runs: every gate affine over GF(2)
+
+
+def _affine(op: Op) -> bool:
+    m = _fixed_matrix(op)
+    return _gate_map_of(np.ascontiguousarray(m, dtype=np.complex128).tobytes(), len(op.wires)).affine
 
 
 def _classify(op: Op) -> str:
@@ -370,10 +420,18 @@ def _place(circuit: Circuit) -> list[_Slot]:
     last = [-1] * circuit.n_qubits
     of_kind: dict[str, list[int]] = {"stage": [], "mono": []}
 
-    def earliest(kind: str, after: int) -> Optional[int]:
+    def earliest(kind: str, after: int, op: Optional[Op] = None) -> Optional[int]:
         lst = of_kind[kind]
-        i = bisect.bisect_right(lst, after)
-        return lst[i] if i < len(lst) else None
+        for i in range(bisect.bisect_right(lst, after), len(lst)):
+            if op is None or fits(slots[lst[i]], op):
+                return lst[i]
+        return None
+
+    def fits(slot: _Slot, op: Op) -> bool:
+        """A non-affine monomial run stays within :data:`MAX_ARRAY_WIRES` wires."""
+        if slot.kind != "mono" or (slot.affine and _affine(op)):
+            return True
+        return len(slot.wires | set(op.wires)) <= MAX_ARRAY_WIRES
 
     def new(kind: str) -> int:
         slots.append(_Slot(kind))
@@ -389,13 +447,15 @@ def _place(circuit: Circuit) -> list[_Slot]:
             j = dep if dep_kind == "stage" else earliest("stage", dep)
             j = new("stage") if j is None else j
         elif cls in ("mono", "mono1"):
-            j = dep if dep_kind == "mono" else earliest("mono", dep)
+            j = dep if dep_kind == "mono" and fits(slots[dep], op) else earliest("mono", dep, op)
             j = new("mono") if j is None else j
         else:
             j = new(cls)
         s = slots[j]
         s.ops.append(i)
         s.wires.update(op.wires)
+        if s.kind == "mono":
+            s.affine = s.affine and _affine(op)
         if s.kind == "stage":
             s.per_wire.setdefault(op.wires[0], []).append(i)
         for w in op.wires:
@@ -545,6 +605,11 @@ class Program:
         return len(self.occ_slot)
 
     @property
+    def constant(self) -> bool:
+        """No angle depends on a parameter or input slot (its matrices can be built once)."""
+        return bool((self.occ_kind == KIND_CONST).all())
+
+    @property
     def n_rotation_rows(self) -> int:
         return sum(len(occ) for name, occ in self.table_gates if name in ROTATIONS)
 
@@ -629,20 +694,29 @@ class Program:
 
 
 def _stage_blocks(program: Program, wires: tuple[int, ...], kind: str) -> tuple[list[tuple[int, int]], bool]:
-    """Blocks ``(a, k)`` of a stage with active ``wires`` and whether they rotate."""
+    """Blocks ``(a, k)`` of a stage with active ``wires`` and whether they rotate.
+
+    A layer whose blocks are not all active but all sit where an in-place GEMM is
+    efficient (first, last, long stride) is applied in place, its active blocks only;
+    otherwise every block of the plan's partition is applied as a rotating GEMM.
+    A ``"pair"`` layer on at most half the wires uses narrow blocks in place.
+    """
     n = program.n
-    if kind == "plain" or n < 8 and kind == "rotate":
+    if kind == "plain" or n == 1 or (kind == "pair" and 2 * len(wires) <= n):
+        # sparse layers of small circuits: narrow blocks in place (a dense half-register block
+        # would cost 2**(n/2) multiply-adds per amplitude for a few gates)
         return _plain_chunks(list(wires), 4), False
-    if kind == "pair":
+    if kind == "pair" or n < 8:
         h = (n + 1) // 2
-        blocks = [(0, h), (h, n - h)] if n > 1 else [(0, 1)]
-        return [(a, k) for a, k in blocks if k and any(a <= w < a + k for w in wires)], False
+        widths = [h, n - h]
+    else:
+        widths = block_widths(n)
     blocks, a = [], 0
-    for k in block_widths(n):
+    for k in widths:
         blocks.append((a, k))
         a += k
     active = [(a, k) for a, k in blocks if any(a <= w < a + k for w in wires)]
-    if all(BlockKernel(n, a, k).in_place_fast for a, k in active):
+    if len(active) < len(blocks) and all(BlockKernel(n, a, k).in_place_fast for a, k in active):
         return active, False
     return blocks, True
 
