@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 import qgm.sim
-from bench_common import Row, ansatz, init_params, interleave, pl_ansatz, qiskit_ansatz, rows_from
+from bench_common import Row, aer_simulator, ansatz, init_params, interleave, pl_ansatz, qiskit_ansatz, rows_from
 
 N, LAYERS, LR = 9, 6, 0.1
 SIGMAS = (0.5, 1.0, 2.0, 4.0)
@@ -140,11 +140,10 @@ def lightning_step(theta0: np.ndarray, prob: Problem):
 
 def qiskit_step(theta0: np.ndarray, prob: Problem):
     from qiskit import transpile
-    from qiskit_aer import AerSimulator
 
     qc, pv = qiskit_ansatz(N, LAYERS)
+    sim = aer_simulator()  # importing Aer adds the save_* instructions
     qc.save_probabilities()
-    sim = AerSimulator(method="statevector")
     tqc = transpile(qc, sim, optimization_level=0)
     theta = torch.tensor(theta0, requires_grad=True)
     opt = torch.optim.Adam([theta], lr=LR)

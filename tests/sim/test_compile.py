@@ -9,7 +9,7 @@ import qgm
 from qgm.circuits import Circuit, GATES, hardware_efficient
 from qgm.sim.kernels import BlockKernel, DiagKernel, PermKernel
 from qgm.sim.program import _mono_step, block_widths, compile_circuit
-from reference import embed, random_circuit, reference_state
+from reference import embed, random_circuit, reference_state, reference_state_torch
 
 
 def qft(n: int) -> Circuit:
@@ -55,7 +55,7 @@ MONOMIAL = ["x", "y", "z", "s", "sdg", "t", "tdg", "id", "cx", "cy", "cz", "swap
 @pytest.mark.parametrize("toffoli", [False, True])
 def test_monomial_runs_compose_exactly(toffoli):
     rng = np.random.default_rng(11 + toffoli)
-    for _ in range(30):
+    for _ in range(15):
         n = int(rng.integers(3, 7))
         names = MONOMIAL + (["ccx"] if toffoli else [])
         c = Circuit(n)
@@ -80,11 +80,16 @@ def test_monomial_runs_compose_exactly(toffoli):
 
 
 def test_pure_phase_runs_become_small_diagonals():
-    c = Circuit(12).cz(0, 11).t(3).rzz(4, 5, 0.3)
-    plan = compile_circuit(c).plan("rotate")
+    phases = Circuit(12).cz(0, 11).t(3).rzz(4, 5, 0.3)
+    plan = compile_circuit(phases).plan("rotate")
     assert [type(s.kernel) for s in plan.steps] == [DiagKernel]
     assert plan.steps[0].kernel.wires == (0, 3, 4, 5, 11)
-    np.testing.assert_allclose(qgm.sim.state(c).numpy(), reference_state(c), atol=1e-12)
+    c = Circuit(12)
+    for w in range(12):
+        c = c.h(w)
+    c = Circuit(12, list(c.ops) + list(phases.ops))
+    want = reference_state_torch(c, torch.zeros(0, dtype=torch.float64)).numpy()
+    np.testing.assert_allclose(qgm.sim.state(c).numpy(), want, atol=1e-12)
 
 
 def test_programs_are_cached_per_structure():
@@ -112,6 +117,7 @@ def test_block_widths():
 
 def test_random_long_circuits_compile_and_match():
     rng = np.random.default_rng(3)
-    c = random_circuit(7, 400, rng)
-    th = rng.uniform(-3, 3, c.n_params)
-    np.testing.assert_allclose(qgm.sim.state(c, torch.tensor(th)).numpy(), reference_state(c, th), atol=1e-11)
+    c = random_circuit(7, 250, rng)
+    th = torch.tensor(rng.uniform(-3, 3, c.n_params))
+    want = reference_state_torch(c, th).numpy()
+    np.testing.assert_allclose(qgm.sim.state(c, th).numpy(), want, atol=1e-11)

@@ -182,7 +182,7 @@ class Executable:
             if grads is not None and not batched and i in members:
                 pi = (psi_at[pos] if psi_at[pos] is not None else cur_psi) if states is None else states[i]
                 for j in members[i]:
-                    _collect(grads, steps[j].source, kernels[j].correlate(gi, pi), mats.mats[j])
+                    _collect(grads, steps[j].source, kernels[j].correlate(gi, pi, grads.bt == 1), mats.mats[j])
             if i == 0 and not need_psi0:
                 break
             cur_g = gfns[pos](inv[i], gi if g_at[pos] is None else None)
@@ -203,7 +203,7 @@ class Executable:
         for i in layout["single"]:
             for j in self.members[i]:
                 _collect(grads, self.plan.steps[j].source,
-                         self.kernels[j].correlate(gstack[self.slot[i]], saved[self.slot[i]]), mats.mats[j])
+                         self.kernels[j].correlate(gstack[self.slot[i]], saved[self.slot[i]], grads.bt == 1), mats.mats[j])
         for kern, (s0, s1), a, k, per_group in layout["positions"]:
             h = kern.correlate(gstack[s0:s1].reshape(-1, dim), saved[s0:s1].reshape(-1, dim))
             tr = _traces(self.program, h, k).reshape(s1 - s0, b, k, 2, 2)

@@ -87,8 +87,9 @@ class Kernel(ABC):
         self.into_fn(psi.shape[0], True)(inv, psi, out)
         return out
 
-    def correlate(self, g: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
-        """``Σ g ⊗ conj(psi)`` over the untouched wires, per batch row, from an output pair."""
+    def correlate(self, g: torch.Tensor, psi: torch.Tensor, fold: bool = False) -> torch.Tensor:
+        """``Σ g ⊗ conj(psi)`` over the untouched wires, per batch row (``fold``: summed over the
+        batch), from a gradient/state pair taken at the kernel's output."""
         raise TypeError(f"{type(self).__name__} has no matrix to differentiate")
 
 
@@ -221,22 +222,29 @@ class BlockKernel(Kernel):
 
         return _bind(lambda x: x.reshape(shape), lambda o: o.view(shape), mid, src, dst)
 
-    def correlate(self, g: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
-        """``(B, c, c)``: ``H[a, b'] = Σ g[.., a, ..] conj(psi[.., b', ..])`` at the block's output.
+    def correlate(self, g: torch.Tensor, psi: torch.Tensor, fold: bool = False) -> torch.Tensor:
+        """``(B, c, c)``: ``H[a, b'] = Σ g[.., a, ..] conj(psi[.., b', ..])`` at the block's output
+        (``fold``: summed over the batch, ``(1, c, c)``).
 
-        With the block's wires last (rotating blocks, last-wire blocks) this is one real GEMM over
-        the interleaved real/imaginary parts (:func:`tail_correlation`: no conjugated copy of a state).
+        With the block's wires last (rotating blocks, last-wire blocks) and one state (or a folded
+        batch) this is one 2-D GEMM whose conjugate-transposed operand BLAS reads in place; a
+        batch of per-row pairs is one real batched GEMM over the interleaved real/imaginary parts
+        (:func:`tail_correlation`): neither copies a state.
         """
         b = psi.shape[0]
         lo, c, r = self._dims()
         if self.rotate or r == 1:
+            if b == 1 or fold:
+                rows = b * ((1 << self.n) // c)
+                return (psi.reshape(rows, c).mH @ g.reshape(rows, c)).mT[None]
             return tail_correlation(g, psi, c)
         if lo == 1:
             if b == 1:  # a 2-D GEMM reads the conjugate-transposed operand in place
                 return (g.reshape(c, r) @ psi.reshape(c, r).mH)[None]
-            return g.reshape(b, c, r) @ psi.reshape(b, c, r).mH
-        h = torch.matmul(g.reshape(b, lo, c, r), psi.reshape(b, lo, c, r).mH)
-        return h.sum(1)
+            h = g.reshape(b, c, r) @ psi.reshape(b, c, r).mH
+        else:
+            h = torch.matmul(g.reshape(b, lo, c, r), psi.reshape(b, lo, c, r).mH).sum(1)
+        return h.sum(0, keepdim=True) if fold else h
 
     @property
     def in_place_fast(self) -> bool:
@@ -311,7 +319,7 @@ class WiresKernel(Kernel):
 
         return _bind(lambda x: x, lambda o: o, op, src, dst)
 
-    def correlate(self, g: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
+    def correlate(self, g: torch.Tensor, psi: torch.Tensor, fold: bool = False) -> torch.Tensor:
         # the formula of grad_mat with the output state in place of the input state
         b = psi.shape[0]
         st, um, res = self._spec()
@@ -373,7 +381,7 @@ class DiagKernel(Kernel):
 
         return _bind(lambda x: x.reshape(shape), lambda o: o.view(shape), op, src, dst)
 
-    def correlate(self, g: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
+    def correlate(self, g: torch.Tensor, psi: torch.Tensor, fold: bool = False) -> torch.Tensor:
         """``(B, 2**k)``: the diagonal of ``Σ g ⊗ conj(psi)`` over the untouched wires."""
         return self._reduce(g * psi.conj_physical())
 
