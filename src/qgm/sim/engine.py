@@ -27,7 +27,7 @@ from qgm.sim.diff import canonical_diff_method, resolve_diff_method
 from qgm.sim.evolve import batch_shape, bind, zero_state
 from qgm.sim.executable import evolve_params, plan_kind, run
 from qgm.sim.observables import Observable, born, parse_observable, pauli_expectations
-from qgm.sim.program import KIND_INPUT, KIND_PARAM, Program, compile_circuit
+from qgm.sim.program import Program, compile_circuit
 from qgm.sim.sampling import frequencies, sample_indices
 from qgm.sim.shift import ShiftMeasure
 from qgm.sim.validate import as_angles, check_memory, check_shots, real_dtype_of
@@ -98,10 +98,8 @@ class _Bound:
         return s.expand(*self.batch, -1).reshape(-1, 2**self.n)
 
     def need_mask(self) -> torch.Tensor:
-        kinds = torch.as_tensor(self.program.occ_kind)
-        return ((kinds == KIND_PARAM) & self.params.requires_grad) | (
-            (kinds == KIND_INPUT) & self.inputs.requires_grad
-        )
+        """Occurrences whose angle depends on a differentiated slot ``(n_occ,)`` bool."""
+        return torch.from_numpy(self.program.differentiated(self.params.requires_grad, self.inputs.requires_grad))
 
     def method(self, diff_method: str, shots: Optional[int], measured: bool) -> str:
         """The concrete differentiation method of this call (validated in :mod:`qgm.sim.diff`)."""
@@ -110,16 +108,14 @@ class _Bound:
             if not measured and name == "parameter-shift":
                 resolve_diff_method(name, n_qubits=self.n, measured=False)  # raises: a state has no shift rule
             return "backprop"
-        plan = self.program.plan(plan_kind(self.n))
-        rules = self.program.occ_rule
-        mask = self.need_mask().tolist()
+        plan = self.program.plan(plan_kind(self.n, not self.shared and self.size > 1))
         return resolve_diff_method(
             diff_method,
             n_qubits=self.n,
             batch_size=self.size,
             shots=shots,
             n_saved=len(plan.pair_points),
-            shiftable=all(r is not None for r, m in zip(rules, mask) if m),
+            shiftable=self.program.shiftable(self.params.requires_grad, self.inputs.requires_grad),
             measured=measured,
             dtype=self.dtype,
             device=self.device,

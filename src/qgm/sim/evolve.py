@@ -81,11 +81,10 @@ def build_table(
     b = phi.shape[0]
     parts = []
     if not traced and program.n_rotation_rows:
+        # c I + s G from (c, s) = view_as_real(exp(iθ/2)): one polar, one contraction
         half = phi.index_select(1, t["rot_occ"]).mul_(0.5)
-        c, s = torch.cos(half), torch.sin(half)
-        gen = t["rot_gen"]
-        eye = torch.eye(2, dtype=gen.dtype, device=gen.device)
-        parts.append(c[..., None, None] * eye + s[..., None, None] * gen)
+        cs = torch.view_as_real(torch.polar(t["ones"][: half.shape[1]].expand_as(half), half))
+        parts.append((cs[..., None] * t["rot_basis"]).sum(-2).view(*half.shape, 2, 2))
     for name, _ in program.table_gates:
         if traced or name not in ROTATIONS:
             m = GATES[name].matrix(phi[:, t["gate_occ"][name]])
@@ -169,10 +168,15 @@ class Matrices:
             for i in range(1, k):
                 r = _kron(r, m[:, :, a + i])
             return r
-        bt, ng = m.shape[:2]
-        idx = self.program.kron_index(a, k, m.device)
-        c = 1 << k
-        return m.reshape(bt, ng, -1).index_select(2, idx).reshape(bt, ng, k, c, c).prod(2)
+        # one broadcast product per wire, each wire's row and column indices on their own axes
+        lead = m.shape[:2]
+        out = None
+        for w in range(k):
+            shape = [*lead] + [1] * (2 * k)
+            shape[2 + w] = shape[2 + k + w] = 2
+            f = m[:, :, a + w].reshape(shape)
+            out = f if out is None else out * f
+        return out.reshape(*lead, 1 << k, 1 << k)
 
     def inverse(self, kernels: Sequence) -> list[Optional[torch.Tensor]]:
         """The adjoint maps' matrices (:meth:`~qgm.sim.kernels.Kernel.inverse_mat`), built once per call;

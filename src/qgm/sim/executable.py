@@ -39,8 +39,11 @@ __all__ = ["Executable", "Evolve", "evolve_params", "run", "plan_kind"]
 Fn = Callable[..., torch.Tensor]
 
 
-def plan_kind(n: int) -> str:
-    """The plan the engine runs for ``n`` qubits: ``"pair"`` up to :data:`SMALL_N`, else ``"rotate"``."""
+def plan_kind(n: int, per_row: bool = False) -> str:
+    """The plan the engine runs: ``"rows"`` for a batch with one matrix per state, else ``"pair"``
+    up to :data:`SMALL_N` qubits and ``"rotate"`` beyond."""
+    if per_row:
+        return "rows"
     return "pair" if n <= SMALL_N else "rotate"
 
 
@@ -248,9 +251,11 @@ def _collect(grads: LayerGrads, source: tuple, h: torch.Tensor, mat: Optional[to
         grads.gate(source, h, mat)
 
 
-def executable(program: Program, batch: int, dtype: torch.dtype, device: torch.device) -> Executable:
-    """The cached :class:`Executable` of ``program`` for ``batch`` states of ``dtype`` on ``device``."""
-    plan = program.plan(plan_kind(program.n))
+def executable(program: Program, batch: int, dtype: torch.dtype, device: torch.device,
+               per_row: bool = False) -> Executable:
+    """The cached :class:`Executable` of ``program`` for ``batch`` states of ``dtype`` on ``device``
+    (``per_row``: one set of angles per state)."""
+    plan = program.plan(plan_kind(program.n, per_row and batch > 1))
     ws = workspace(plan, batch, 1 << program.n, dtype, device)
     exe = ws.memo.get("exe")
     if exe is None:
@@ -349,7 +354,7 @@ def evolve_params(
 ) -> torch.Tensor:
     """Final states ``(B, 2**n)`` from ``psi0`` ``(B, 2**n)`` with ``params`` ``(Bp, P)``, ``inputs``
     ``(Bp or 1, I)`` (``Bp`` in {1, B}); one autograd node when anything requires grad."""
-    exe = executable(program, psi0.shape[0], psi0.dtype, psi0.device)
+    exe = executable(program, psi0.shape[0], psi0.dtype, psi0.device, max(params.shape[0], inputs.shape[0]) > 1)
     if torch.is_grad_enabled() and (psi0.requires_grad or params.requires_grad or inputs.requires_grad):
         return Evolve.apply(exe, method, psi0, params, inputs)
     with torch.no_grad():
@@ -360,7 +365,7 @@ def evolve_params(
 def run(program: Program, psi0: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
     """Final states ``(B, 2**n)`` of ``program`` from ``psi0`` at angles ``phi`` ``(1 or B, n_occ)``
     (no autograd: the forward pass of shifted evaluations and samplers)."""
-    exe = executable(program, psi0.shape[0], psi0.dtype, psi0.device)
+    exe = executable(program, psi0.shape[0], psi0.dtype, psi0.device, phi.shape[0] > 1)
     with torch.no_grad():
         out = torch.empty(psi0.shape, dtype=psi0.dtype, device=psi0.device)
         return exe.forward(psi0, Matrices(program, exe.plan, phi).mats, out)

@@ -26,6 +26,9 @@ How a stage is cut into blocks is a *plan* (:meth:`Program.plan`), chosen per ca
   two small GEMMs on the state seen as a ``2**h × 2**(n-h)`` matrix;
 * ``"rotate"`` (large n): fixed blocks of 4–5 wires, applied as rotating GEMMs
   (:class:`~qgm.sim.kernels.BlockKernel`) when the layer is wide, in place otherwise;
+* ``"rows"`` (a batch with one set of angles per state): blocks of at most 4
+  contiguous wires applied in place as plain batched GEMMs (per-state Kronecker blocks
+  of half the register would cost more to build than to apply);
 * ``"plain"``: blocks of at most 4 contiguous wires applied in place, the
   out-of-place path autograd can trace (density matrices, second derivatives).
 """
@@ -52,7 +55,7 @@ KIND_PARAM, KIND_INPUT, KIND_CONST = 0, 1, 2
 ROTATIONS = {"rx": ((0, -1j), (-1j, 0)), "ry": ((0, -1), (1, 0)), "rz": ((-1j, 0), (0, 1j))}
 #: Largest n run with the ``"pair"`` plan (state as a matrix of two wire groups).
 SMALL_N = 13
-PLANS = ("pair", "rotate", "plain")
+PLANS = ("pair", "rotate", "rows", "plain")
 #: Programs kept by :func:`compile_circuit` (per circuit structure).
 CACHE_SIZE = 64
 
@@ -364,15 +367,9 @@ def _mono_step(n: int, ops: list[Op], consts: dict[str, np.ndarray], key: str):
         phase = _to_span(phase, rel, span, values=True)
     if src is None and phase is None:
         phase = np.ones(1 << span, dtype=np.complex128)  # a run that cancels: keep one trivial multiply
-    itype = np.int32 if n < 31 else np.int64
-    inv = None
-    if src is not None:
-        inv = np.empty_like(src)
-        inv[src] = np.arange(1 << span, dtype=np.int64)
     kernel = PermKernel(
         n, lo, span,
-        None if src is None else torch.from_numpy(src.astype(itype)),
-        None if inv is None else torch.from_numpy(inv.astype(itype)),
+        None if src is None else torch.from_numpy(np.ascontiguousarray(src, dtype=np.int64)),
         None if phase is None else torch.from_numpy(np.ascontiguousarray(phase)),
     )
     return KernelStep(kernel, ("none",))
@@ -524,7 +521,6 @@ def _move_kernel(k: Kernel, device: torch.device, cdt: torch.dtype) -> Kernel:
         return PermKernel(
             k.n, k.lo, k.m,
             None if k.src is None else k.src.to(device),
-            None if k.inv is None else k.inv.to(device),
             None if k.phase is None else k.phase.to(device=device, dtype=cdt),
         )
     return k
@@ -604,6 +600,19 @@ class Program:
     def n_occ(self) -> int:
         return len(self.occ_slot)
 
+    def differentiated(self, params: bool, inputs: bool) -> np.ndarray:
+        """Occurrences whose angle depends on a parameter (``params``) or input (``inputs``) slot."""
+        key = ("differentiated", params, inputs)
+        if key not in self._device_cache:
+            k = self.occ_kind
+            self._device_cache[key] = ((k == KIND_PARAM) & params) | ((k == KIND_INPUT) & inputs)
+        return self._device_cache[key]
+
+    def shiftable(self, params: bool, inputs: bool) -> bool:
+        """Every differentiated occurrence has a parameter-shift rule."""
+        mask = self.differentiated(params, inputs)
+        return all(r is not None for r, m in zip(self.occ_rule, mask) if m)
+
     @property
     def constant(self) -> bool:
         """No angle depends on a parameter or input slot (its matrices can be built once)."""
@@ -638,6 +647,7 @@ class Program:
                     np.concatenate([occ[:, 0] for name, occ in self.table_gates if name in ROTATIONS] + [np.zeros(0, np.int64)]),
                     device=device,
                 ),
+                "ones": torch.ones(max(1, sum(len(o) for _, o in self.table_gates)), dtype=rdtype, device=device),
                 "rot_gen": torch.as_tensor(
                     np.concatenate([np.repeat(np.array(ROTATIONS[name])[None], len(occ), 0)
                                     for name, occ in self.table_gates if name in ROTATIONS] + [np.zeros((0, 2, 2))]),
@@ -645,6 +655,9 @@ class Program:
                 ),
                 "consts": {k: torch.as_tensor(np.array(v), dtype=cdt, device=device)[None] for k, v in self.consts.items()},
             }
+            gen = t["rot_gen"].reshape(-1, 1, 4)
+            eye = torch.eye(2, dtype=cdt, device=device).reshape(1, 1, 4).expand_as(gen)
+            t["rot_basis"] = torch.cat([eye, gen], 1)  # (R, 2, 4): rows cos·I + sin·G
             self._device_cache[key] = t
         return self._device_cache[key]
 
@@ -670,21 +683,6 @@ class Program:
             self._device_cache[key] = torch.as_tensor(np.array(idx).reshape(-1), device=device)
         return self._device_cache[key]
 
-    def kron_index(self, a: int, k: int, device: torch.device) -> torch.Tensor:
-        """Flat gather index ``(k · 4**k,)`` into per-wire matrices ``(n, 2, 2)`` (flattened) such that
-        the product over its ``k`` rows is the Kronecker product of wires ``a .. a+k-1`` (cached)."""
-        key = ("kron", a, k, device)
-        if key not in self._device_cache:
-            c = 1 << k
-            i = np.arange(c)[:, None]
-            j = np.arange(c)[None, :]
-            idx = [
-                ((a + w) * 4 + 2 * ((i >> (k - 1 - w)) & 1) + ((j >> (k - 1 - w)) & 1)).reshape(-1)
-                for w in range(k)
-            ]
-            self._device_cache[key] = torch.as_tensor(np.concatenate(idx), device=device)
-        return self._device_cache[key]
-
     def plan(self, kind: str) -> Plan:
         """The program cut into kernels for plan ``kind`` (:data:`PLANS`; cached)."""
         key = ("plan", kind)
@@ -699,10 +697,11 @@ def _stage_blocks(program: Program, wires: tuple[int, ...], kind: str) -> tuple[
     A layer whose blocks are not all active but all sit where an in-place GEMM is
     efficient (first, last, long stride) is applied in place, its active blocks only;
     otherwise every block of the plan's partition is applied as a rotating GEMM.
-    A ``"pair"`` layer on at most half the wires uses narrow blocks in place.
+    A ``"pair"`` layer on at most half the wires, and every ``"rows"`` layer, uses
+    narrow blocks in place.
     """
     n = program.n
-    if kind == "plain" or n == 1 or (kind == "pair" and 2 * len(wires) <= n):
+    if kind in ("plain", "rows") or n == 1 or (kind == "pair" and 2 * len(wires) <= n):
         # sparse layers of small circuits: narrow blocks in place (a dense half-register block
         # would cost 2**(n/2) multiply-adds per amplitude for a few gates)
         return _plain_chunks(list(wires), 4), False

@@ -62,7 +62,7 @@ def as_angles(
         raise ParameterError(
             f"{field}: expected shape (..., {n}) (one entry per slot), got {tuple(t.shape)}"
         )
-    if t.numel() and not bool(torch.isfinite(t.detach()).all()):
+    if t.numel() and not bool(torch.isfinite(t.detach().sum())):  # NaN and inf propagate into the sum
         bad = torch.nonzero(~torch.isfinite(t.detach()))[0].tolist()
         raise ParameterError(f"{field}: non-finite value (NaN or inf) at index {bad}; check the optimiser or the data")
     return t
