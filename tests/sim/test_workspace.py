@@ -3,10 +3,13 @@ import numpy as np
 import torch
 from torch.profiler import ProfilerActivity, profile
 
+import pytest
+
 import qgm
+import qgm.sim.engine as engine
 from qgm.circuits import hardware_efficient
 from qgm.sim import clear_workspaces
-from reference import random_circuit
+from reference import random_circuit, reference_state_torch
 
 
 def _grad(c, th, w, method, dtype=torch.complex128):
@@ -78,3 +81,25 @@ def test_no_state_sized_allocations_on_the_hot_path():
     assert _large_allocations(forward, state // 4) == [state]
     for method in ("backprop", "adjoint"):
         assert sorted(_large_allocations(lambda: step(method), state // 4)) == [state // 2, state, state]
+
+
+@pytest.mark.parametrize("method", ["backprop", "adjoint"])
+def test_initial_zero_state_written_into_a_buffer(method, monkeypatch):
+    # at large n |0…0⟩ is not cached but written into the buffer the first kernel reads
+    monkeypatch.setattr(engine, "ZERO_CACHE_MAX_N", 0)
+    rng = np.random.default_rng(4)
+    for n in (3, 9, 15):
+        c = random_circuit(n, 20, rng, inputs=1)
+        th = torch.tensor(rng.uniform(-3, 3, c.n_params), requires_grad=True)
+        x = torch.tensor(rng.uniform(-3, 3, c.n_inputs))
+        ref = reference_state_torch(c, th, x)
+        (g_ref,) = torch.autograd.grad(ref.real.sum(), th)
+        s = qgm.sim.state(c, th, x, diff_method=method)
+        torch.testing.assert_close(s, ref, atol=1e-12, rtol=0)
+        (g,) = torch.autograd.grad(s.real.sum(), th)
+        torch.testing.assert_close(g, g_ref, atol=1e-10, rtol=0)
+
+
+def test_refuses_work_that_cannot_fit():
+    with pytest.raises(qgm.errors.ResourceError, match=r"n_qubits=36 .* GiB.*complex64"):
+        qgm.sim.probs(hardware_efficient(36, 1), torch.zeros(144, dtype=torch.float64))

@@ -34,6 +34,9 @@ from qgm.sim.validate import as_angles, check_memory, check_shots, real_dtype_of
 
 __all__ = ["state", "probs", "expval", "sample", "marginal"]
 
+#: Largest n whose |0…0⟩ is kept as a cached read-only state (beyond, it is written per call).
+ZERO_CACHE_MAX_N = 16
+
 
 class _Bound:
     """Validated, bound call: program, angles, batch shape and initial state."""
@@ -70,7 +73,8 @@ class _Bound:
         self.size = max(int(torch.Size(batch).numel()), 1)
         # angles shared by the whole batch stay one row; otherwise one row per batch element
         self.shared = int(torch.Size(angles).numel()) == 1
-        check_memory(self.n, self.size, dtype, self.device)
+        # a forward pass holds the returned state and one work state (and its inputs' angles)
+        check_memory(self.n, self.size, dtype, self.device, copies=2 + (initial_state is not None))
         self.circuit = circuit
         self.program: Program = compile_circuit(circuit)
         self.initial_state = initial_state
@@ -91,9 +95,11 @@ class _Bound:
         phi, _ = bind(self.program, self.params.expand(*self.batch, -1), self.inputs)
         return phi
 
-    def psi0(self) -> torch.Tensor:
+    def psi0(self) -> Optional[torch.Tensor]:
+        """The initial states ``(B, 2**n)``; ``None`` for |0…0⟩ at large n (the executable writes it
+        into a buffer it has anyway instead of keeping a cached state)."""
         if self.initial_state is None:
-            return zero_state(self.n, self.size, self.dtype, self.device)
+            return zero_state(self.n, self.size, self.dtype, self.device) if self.n <= ZERO_CACHE_MAX_N else None
         s = self.initial_state.to(dtype=self.dtype, device=self.device)
         return s.expand(*self.batch, -1).reshape(-1, 2**self.n)
 
@@ -122,22 +128,31 @@ class _Bound:
         )
 
     def states(self, method: str) -> torch.Tensor:
-        """Final states ``(B, 2**n)``, differentiable (one autograd node) when anything requires grad."""
+        """Final states ``(B, 2**n)``, differentiable (one autograd node) when anything requires grad.
+
+        A differentiated run also holds the gradient and its work states: 6 states with the
+        adjoint method, 4 plus the saved states with backprop (checked before allocating)."""
+        if self.requires_grad:
+            saved = len(self.program.plan(plan_kind(self.n, not self.shared and self.size > 1)).pair_points)
+            check_memory(self.n, self.size, self.dtype, self.device, copies=6 if method == "adjoint" else 4 + saved)
         if self.shared:
             p, x = self.params.reshape(1, -1), self.inputs.reshape(1, -1)
         else:
             p = self.params.expand(*self.batch, -1).reshape(self.size, -1)
             x = self.inputs.expand(*self.batch, -1).reshape(self.size, -1)
-        return evolve_params(self.program, self.psi0(), p, x, "adjoint" if method == "adjoint" else "backprop")
+        return evolve_params(self.program, self.psi0(), p, x, "adjoint" if method == "adjoint" else "backprop",
+                             self.size, self.dtype)
 
     def run(self, phi: torch.Tensor) -> torch.Tensor:
         """Final states for angles ``phi`` without autograd: ``(B, 2**n)`` for 1 or B rows of angles,
         ``(e·B, 2**n)`` for ``e·B`` rows (shifted evaluations, ``e``-major)."""
         psi0 = self.psi0()
         rows = phi.shape[0]
+        batch = self.size
         if rows not in (1, self.size):
-            psi0 = psi0.repeat(rows // self.size, 1)
-        return run(self.program, psi0, phi)
+            batch = rows
+            psi0 = None if psi0 is None else psi0.repeat(rows // self.size, 1)
+        return run(self.program, psi0, phi, batch, self.dtype)
 
     def shape(self, t: torch.Tensor) -> torch.Tensor:
         return t.reshape(*self.batch, *t.shape[1:])

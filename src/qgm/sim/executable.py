@@ -29,7 +29,7 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
-from qgm.sim.evolve import LayerGrads, Matrices, _traces, bind, build_mats, evolve
+from qgm.sim.evolve import LayerGrads, Matrices, _traces, bind, build_mats, evolve, zero_state
 from qgm.sim.kernels import BlockKernel
 from qgm.sim.program import SMALL_N, Plan, Program
 from qgm.sim.workspace import Workspace, workspace
@@ -84,48 +84,71 @@ class Executable:
         stack = self.ws.stack("saved", len(self.plan.pair_points)).unbind(0)
         return {i: stack[self.slot[i]] for i in points}
 
-    def _forward_route(self, method: str) -> tuple[list[Fn], list[bool], Optional[torch.Tensor]]:
-        """Per step: its function, whether it writes the returned state; and the buffer holding
-        the final state when that is not the returned one."""
-        key = "fwd-" + method
-        if key not in self._routes:
+    def _route(self, key: str):
+        """A cached route, dropped when the workspace reallocated its buffers since it was built."""
+        hit = self._routes.get(key)
+        return hit[1] if hit is not None and hit[0] == self.ws.version else None
+
+    def _forward_route(self, method: str, zero_start: bool) -> tuple:
+        """Per step: its function and whether it writes the returned state; the buffer the initial
+        |0…0⟩ is written to (``zero_start``; ``None``: the returned state); and the buffer holding
+        the final state when that is not the returned one.
+
+        Destinations are assigned from the last step backwards so that a chain alternates between
+        the returned state and one work buffer (saved states go to their own buffers): a forward
+        pass holds two states.
+        """
+        key = f"fwd-{method}-{zero_start}"
+        route = self._route(key)
+        if route is None:
             saved = self.saved_slots() if method == "backprop" and self.plan.pair_points else {}
-            w0, w1 = self.ws.stack("work", 2).unbind(0)
-            fns, to_out = [], []
-            cur: Optional[torch.Tensor] = None  # None: the call's initial state
-            for i, k in enumerate(self.kernels):
+            w0 = self.ws.stack("work", 1)[0]
+            out = None  # the call's returned state
+            dst: list[Optional[torch.Tensor]] = [None] * len(self.kernels)
+            for i in range(self.last, -1, -1):
                 if i in saved:
-                    dst: Optional[torch.Tensor] = saved[i]
-                elif i == self.last:
-                    dst = None
-                else:
-                    dst = w1 if cur is w0 else w0
-                fns.append(k.into_fn(self.b, False, cur, dst))
-                to_out.append(dst is None)
-                cur = dst
-            self._routes[key] = (fns, to_out, cur)
-        return self._routes[key]
+                    dst[i] = saved[i]
+                elif i < self.last:
+                    dst[i] = w0 if dst[i + 1] is out else out
+            start = (w0 if dst[0] is out else out) if zero_start else None
+            fns, from_out, to_out = [], [], []
+            cur = start
+            for i, k in enumerate(self.kernels):
+                external = (i == 0 and not zero_start) or cur is out
+                fns.append(k.into_fn(self.b, False, None if external else cur, dst[i]))
+                from_out.append(cur is out and (i > 0 or zero_start))
+                to_out.append(dst[i] is None)
+                cur = dst[i]
+            route = (fns, from_out, to_out, zero_start and start is None, start, cur)
+            self._routes[key] = (self.ws.version, route)
+        return route
 
     def matrices(self, params: torch.Tensor, inputs: torch.Tensor) -> Matrices:
         """The plan's matrices at ``params``/``inputs``; those of a circuit without slots are built once."""
         if self.program.constant:
-            key = ("mats", params.dtype)
+            key = f"mats-{params.dtype}"
             if key not in self._routes:
                 phi, _ = bind(self.program, params[:1], inputs[:1])
-                self._routes[key] = Matrices(self.program, self.plan, phi)
-            return self._routes[key]
+                self._routes[key] = (None, Matrices(self.program, self.plan, phi))
+            return self._routes[key][1]
         phi, _ = bind(self.program, params, inputs)
         return Matrices(self.program, self.plan, phi)
 
     # -- forward -------------------------------------------------------------------
-    def forward(self, psi0: torch.Tensor, mats: Sequence[Optional[torch.Tensor]], out: torch.Tensor,
+    def forward(self, psi0: Optional[torch.Tensor], mats: Sequence[Optional[torch.Tensor]], out: torch.Tensor,
                 method: str = "none") -> torch.Tensor:
-        """Run the plan from ``psi0`` into ``out`` (``method="backprop"`` keeps the paired states)."""
+        """Run the plan from ``psi0`` (``None``: |0…0⟩) into ``out`` (``method="backprop"`` keeps the
+        paired states)."""
         if not self.kernels:
-            return out.copy_(psi0)
-        fns, to_out, final = self._forward_route(method)
+            return out.copy_(zero_state(self.program.n, self.b, out.dtype, out.device) if psi0 is None else psi0)
+        fns, from_out, to_out, zero_in_out, start, final = self._forward_route(method, psi0 is None)
+        if psi0 is None:  # |0…0⟩ written into the buffer the first kernel reads
+            z = (out if zero_in_out else start).view(self.b, -1)
+            z.zero_()
+            z[:, 0] = 1
         for i, f in enumerate(fns):
-            f(mats[i], psi0 if i == 0 else None, out if to_out[i] else None)
+            f(mats[i], psi0 if i == 0 and psi0 is not None else (out if from_out[i] else None),
+              out if to_out[i] else None)
         if final is not None:
             out.copy_(final)
         return out
@@ -133,11 +156,14 @@ class Executable:
     # -- backward ------------------------------------------------------------------
     def _backward_route(self, method: str, batched: bool, need_phi: bool) -> tuple:
         key = f"bwd-{method}-{batched}-{need_phi}"
-        if key not in self._routes:
-            gslots = self.ws.stack("grads", len(self.plan.pair_points)).unbind(0) if batched else ()
-            g0, g1 = self.ws.stack("gwork", 2).unbind(0)
+        route = self._route(key)
+        if route is None:
             adjoint = method == "adjoint" and need_phi
-            u0, u1 = self.ws.stack("uwork", 2).unbind(0) if adjoint else (None, None)
+            # the forward pass is over: its work buffer serves the gradient (and the un-computed state)
+            work = self.ws.stack("work", 4 if adjoint else 2).unbind(0)
+            gslots = self.ws.stack("grads", len(self.plan.pair_points)).unbind(0) if batched else ()
+            g0, g1 = work[0], work[1]
+            u0, u1 = (work[2], work[3]) if adjoint else (None, None)
             first_pair = self.plan.pair_points[0] if self.plan.pair_points else self.last + 1
             g = gslots[self.slot[self.last]] if batched and self.last in self.slot else None
             psi: Optional[torch.Tensor] = None  # None: the returned state
@@ -157,8 +183,9 @@ class Executable:
                     psi = pdst
                 else:
                     pfns.append(None)
-            self._routes[key] = (gfns, pfns, g_at, psi_at, gslots)
-        return self._routes[key]
+            route = (gfns, pfns, g_at, psi_at, gslots)
+            self._routes[key] = (self.ws.version, route)
+        return route
 
     def backward(
         self,
@@ -215,7 +242,7 @@ class Executable:
 
     def _pair_layout(self) -> dict:
         """Static indexing of the batched reduction (see :meth:`_batched_correlations`)."""
-        if "pair-layout" not in self._routes:
+        if self._route("pair-layout") is None:
             plan, dev = self.plan, self.ws.device
             by_pos: dict[tuple[int, int], list[int]] = {}
             single = []
@@ -239,8 +266,8 @@ class Executable:
                     for g, (rows, members) in groups.items()
                 ]
                 positions.append((self.kernels[points[0]], (s0, s0 + len(points)), a, k, per_group))
-            self._routes["pair-layout"] = {"single": single, "positions": positions}
-        return self._routes["pair-layout"]
+            self._routes["pair-layout"] = (self.ws.version, {"single": single, "positions": positions})
+        return self._route("pair-layout")
 
 
 def _collect(grads: LayerGrads, source: tuple, h: torch.Tensor, mat: Optional[torch.Tensor]) -> None:
@@ -267,15 +294,16 @@ class Evolve(torch.autograd.Function):
     """Binding and the kernels of a plan as one autograd node: ``(psi0, params, inputs) -> state``.
 
     ``params`` ``(Bp, P)`` and ``inputs`` ``(Bp or 1, I)`` give ``Bp`` rows of angles (1: shared
-    by the batch of ``psi0``).
+    by the batch). ``psi0`` ``(B, 2**n)`` or ``None`` (|0…0⟩ for the executable's batch).
     """
 
     @staticmethod
-    def forward(ctx, exe: Executable, method: str, psi0: torch.Tensor, params: torch.Tensor, inputs: torch.Tensor):  # type: ignore[override]
+    def forward(ctx, exe: Executable, method: str, psi0: Optional[torch.Tensor], params: torch.Tensor,  # type: ignore[override]
+                inputs: torch.Tensor):
         with torch.no_grad():
             phi, _ = bind(exe.program, params, inputs)
             mats = Matrices(exe.program, exe.plan, phi)
-            out = torch.empty(psi0.shape, dtype=psi0.dtype, device=psi0.device)
+            out = torch.empty(exe.b, 1 << exe.program.n, dtype=exe.ws.dtype, device=exe.ws.device)
             ctx.generation = exe.ws.claim("saved") if method == "backprop" else 0
             exe.forward(psi0, mats.mats, out, method)
         ctx.exe, ctx.method, ctx.mats, ctx.phi = exe, method, mats, phi
@@ -301,7 +329,7 @@ class Evolve(torch.autograd.Function):
         return None, None, g_psi0, d_params, d_inputs
 
     @staticmethod
-    def _pair_states(ctx, psi0: torch.Tensor, out: torch.Tensor) -> Optional[dict[int, torch.Tensor]]:
+    def _pair_states(ctx, psi0: Optional[torch.Tensor], out: torch.Tensor) -> Optional[dict[int, torch.Tensor]]:
         """States at the pairing points (backprop), re-computed if a later call reused their buffer;
         ``None`` for the adjoint method (the sweep un-computes them)."""
         exe: Executable = ctx.exe
@@ -318,11 +346,13 @@ class Evolve(torch.autograd.Function):
     @staticmethod
     def _differentiable_backward(ctx, g, psi0, params, inputs):
         """Backward through the out-of-place kernel graph (used under ``create_graph=True``)."""
-        program: Program = ctx.exe.program
+        exe: Executable = ctx.exe
+        program = exe.program
         need = ctx.needs_input_grad[2:]
         with torch.enable_grad():
             phi, _ = bind(program, params, inputs)
-            out = evolve(program, psi0, build_mats(program, phi))
+            start = zero_state(program.n, exe.b, g.dtype, g.device) if psi0 is None else psi0
+            out = evolve(program, start, build_mats(program, phi))
             wanted = [x for x, nd in zip((psi0, params, inputs), need) if nd]
             grads = iter(torch.autograd.grad(out, wanted, g, create_graph=True, allow_unused=True))
         return (None, None, *[next(grads) if nd else None for nd in need])
@@ -350,22 +380,30 @@ def _slot_grads(
 
 
 def evolve_params(
-    program: Program, psi0: torch.Tensor, params: torch.Tensor, inputs: torch.Tensor, method: str = "backprop"
+    program: Program, psi0: Optional[torch.Tensor], params: torch.Tensor, inputs: torch.Tensor,
+    method: str = "backprop", batch: Optional[int] = None, dtype: torch.dtype = torch.complex128,
 ) -> torch.Tensor:
-    """Final states ``(B, 2**n)`` from ``psi0`` ``(B, 2**n)`` with ``params`` ``(Bp, P)``, ``inputs``
-    ``(Bp or 1, I)`` (``Bp`` in {1, B}); one autograd node when anything requires grad."""
-    exe = executable(program, psi0.shape[0], psi0.dtype, psi0.device, max(params.shape[0], inputs.shape[0]) > 1)
-    if torch.is_grad_enabled() and (psi0.requires_grad or params.requires_grad or inputs.requires_grad):
+    """Final states ``(B, 2**n)`` from ``psi0`` ``(B, 2**n)`` (``None``: |0…0⟩, ``B = batch``) with
+    ``params`` ``(Bp, P)``, ``inputs`` ``(Bp or 1, I)`` (``Bp`` in {1, B}); one autograd node when
+    anything requires grad."""
+    b = psi0.shape[0] if psi0 is not None else int(batch or 1)
+    dt = psi0.dtype if psi0 is not None else dtype
+    exe = executable(program, b, dt, params.device, max(params.shape[0], inputs.shape[0]) > 1)
+    grad = psi0 is not None and psi0.requires_grad
+    if torch.is_grad_enabled() and (grad or params.requires_grad or inputs.requires_grad):
         return Evolve.apply(exe, method, psi0, params, inputs)
     with torch.no_grad():
-        out = torch.empty(psi0.shape, dtype=psi0.dtype, device=psi0.device)
+        out = torch.empty(b, 1 << program.n, dtype=dt, device=params.device)
         return exe.forward(psi0, exe.matrices(params, inputs).mats, out)
 
 
-def run(program: Program, psi0: torch.Tensor, phi: torch.Tensor) -> torch.Tensor:
-    """Final states ``(B, 2**n)`` of ``program`` from ``psi0`` at angles ``phi`` ``(1 or B, n_occ)``
-    (no autograd: the forward pass of shifted evaluations and samplers)."""
-    exe = executable(program, psi0.shape[0], psi0.dtype, psi0.device, phi.shape[0] > 1)
+def run(program: Program, psi0: Optional[torch.Tensor], phi: torch.Tensor, batch: Optional[int] = None,
+        dtype: torch.dtype = torch.complex128) -> torch.Tensor:
+    """Final states ``(B, 2**n)`` of ``program`` from ``psi0`` (``None``: |0…0⟩ for ``batch`` states)
+    at angles ``phi`` ``(1 or B, n_occ)`` (no autograd: the forward pass of shifted evaluations)."""
+    b = psi0.shape[0] if psi0 is not None else int(batch or 1)
+    dt = psi0.dtype if psi0 is not None else dtype
+    exe = executable(program, b, dt, phi.device, phi.shape[0] > 1)
     with torch.no_grad():
-        out = torch.empty(psi0.shape, dtype=psi0.dtype, device=psi0.device)
+        out = torch.empty(b, 1 << program.n, dtype=dt, device=phi.device)
         return exe.forward(psi0, Matrices(program, exe.plan, phi).mats, out)

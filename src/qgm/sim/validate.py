@@ -110,5 +110,5 @@ def check_memory(n_qubits: int, batch: int, dtype: torch.dtype, device: torch.de
         raise ResourceError(
             f"n_qubits={n_qubits} with batch {batch} needs about {need / gib:.1f} GiB ({copies} state copies of "
             f"{dtype}) but {device} has {have / gib:.1f} GiB free; use fewer qubits or a smaller batch, "
-            f"or dtype=torch.complex64"
+            f"dtype=torch.complex64, or diff_method='adjoint' for gradients"
         )

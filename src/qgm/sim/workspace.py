@@ -35,6 +35,7 @@ class Workspace:
     def __init__(self, batch: int, dim: int, dtype: torch.dtype, device: torch.device) -> None:
         self.batch, self.dim, self.dtype, self.device = batch, dim, dtype, device
         self._stacks: dict[str, torch.Tensor] = {}
+        self.version = 0  # bumped when a stack is (re)allocated: views made earlier are stale
         self.generation: dict[str, int] = {}
         self.memo: dict[str, Any] = {}  # what is built on these buffers (the executable)
 
@@ -49,6 +50,7 @@ class Workspace:
             self._stacks.pop(name, None)  # free the old one before allocating the larger
             t = torch.empty(max(count, 1), self.batch, self.dim, dtype=self.dtype, device=self.device)
             self._stacks[name] = t
+            self.version += 1
             _trim()
         return t[:count]
 
