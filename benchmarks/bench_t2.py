@@ -21,6 +21,12 @@ Peak memory: one subprocess per (framework, n) runs one forward + gradient and
 reports its peak resident set (``ru_maxrss``) and the increase over its resident
 set before the call (after imports and set-up).
 
+Method comparison (the thresholds of ``diff_method="auto"``): qgm backprop against
+qgm adjoint, interleaved, at n = 16, 20, 22.
+
+Large n (qgm only, one subprocess per case, complex64 and complex128): forward
+⟨Σ Z⟩ and 1,000 samples at n = 26 and 28, time of one call and peak memory.
+
 Bound: ``state bytes × passes ÷ copy bandwidth``, where ``passes`` is the number
 of full passes over the state the qgm route makes (read + write of one
 state-sized tensor counts as one pass, as a copy does) and the bandwidth is
@@ -200,6 +206,7 @@ FORWARD = {
     "qulacs": qulacs_forward,
 }
 MEMORY = {"qgm": qgm_grad, "pennylane lightning.qubit (adjoint)": lightning_grad}
+LARGE = ((26, "complex64"), (28, "complex64"), (28, "complex128"))
 
 
 def _gradient_rows(n: int) -> list[Row]:
@@ -231,19 +238,22 @@ def _forward_rows(n: int) -> list[Row]:
     return rows_from("T2 fwd", f"n={n}", interleave(fns, reps=reps, warmup=0))
 
 
-def memory(name: str, n: int) -> dict:
-    """Peak resident memory of one forward + gradient of ``name`` at ``n`` (run in a fresh process)."""
+def _child(call: str) -> dict:
+    """Run ``bench_t2.<call>`` in a fresh Python process and return its JSON result."""
     import json
     import os
     import subprocess
     import sys
 
-    code = (
-        "import sys, json, torch; torch.set_num_threads(1); sys.path.insert(0, %r); import bench_t2; "
-        "print(json.dumps(bench_t2._memory_child(%r, %d)))" % (os.path.dirname(__file__), name, n)
-    )
+    code = ("import sys, json, torch; torch.set_num_threads(1); sys.path.insert(0, %r); import bench_t2; "
+            "print(json.dumps(bench_t2.%s))" % (os.path.dirname(os.path.abspath(__file__)), call))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def memory(name: str, n: int) -> dict:
+    """Peak resident memory of one forward + gradient of ``name`` at ``n`` (run in a fresh process)."""
+    return _child(f"_memory_child({name!r}, {n})")
 
 
 def _memory_child(name: str, n: int) -> dict:
@@ -251,6 +261,45 @@ def _memory_child(name: str, n: int) -> dict:
     before = peak_rss_mib()
     f()
     return {"peak_mib": peak_rss_mib(), "before_mib": before}
+
+
+def _large_child(n: int, dtype: str) -> dict:
+    """One forward ⟨Σ Z⟩ and one draw of 1,000 samples at ``n`` qubits in ``dtype`` (qgm)."""
+    c = ansatz(n, LAYERS)
+    cdt = getattr(torch, dtype)
+    theta = torch.tensor(init_params(n, LAYERS, seed=1), dtype=torch.float32 if cdt == torch.complex64 else torch.float64)
+    z = torch.as_tensor(zsum_diagonal(n), dtype=theta.dtype)
+    qgm.sim.compile_circuit(c)  # compilation (2**n gather indices) is not timed
+    before = peak_rss_mib()
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        value = float(qgm.sim.probs(c, theta, dtype=cdt) @ z)
+    t1 = time.perf_counter()
+    qgm.sim.sample(c, theta, 1000, dtype=cdt, generator=torch.Generator().manual_seed(0))
+    t2 = time.perf_counter()
+    return {"forward_s": t1 - t0, "sample_s": t2 - t1, "value": value, "peak_mib": peak_rss_mib(), "before_mib": before}
+
+
+def _method_rows(n: int) -> list[Row]:
+    theta0 = init_params(n, LAYERS, seed=1)
+    c = ansatz(n, LAYERS)
+    z = torch.as_tensor(zsum_diagonal(n))
+
+    def make(method: str):
+        theta = torch.tensor(theta0, requires_grad=True)
+
+        def f() -> torch.Tensor:
+            theta.grad = None
+            (qgm.sim.probs(c, theta, diff_method=method) @ z).backward()
+            return theta.grad
+
+        return f
+
+    fns = {f"qgm {m}": make(m) for m in ("backprop", "adjoint")}
+    err = float((fns["qgm backprop"]() - fns["qgm adjoint"]()).abs().max())
+    if err > 1e-10:
+        raise RuntimeError(f"T2 n={n}: backprop and adjoint gradients differ by {err:.2e}")
+    return rows_from("T2 method", f"n={n}", interleave(fns, reps=3 if n <= 20 else 2, warmup=0))
 
 
 def run(quick: bool) -> tuple[list[Row], dict]:
@@ -264,7 +313,10 @@ def run(quick: bool) -> tuple[list[Row], dict]:
         bounds[n] = {"passes": passes(n), "bytes": state_bytes, "bound_s": state_bytes * passes(n) / bw}
     for n in (16, 20) if quick else (20, 22, 24, 26):
         rows += _forward_rows(n)
+    for n in (16,) if quick else (16, 20, 22):
+        rows += _method_rows(n)
     mem = {}
     for n in (16,) if quick else (20, 22, 24):
         mem[n] = {name: memory(name, n) for name in MEMORY}
-    return rows, {"bandwidth_Bps": bw, "bounds": bounds, "memory": mem}
+    large = {} if quick else {(n, dt): _child(f"_large_child({n}, {dt!r})") for n, dt in LARGE}
+    return rows, {"bandwidth_Bps": bw, "bounds": bounds, "memory": mem, "large": large}

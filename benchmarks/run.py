@@ -114,6 +114,14 @@ def memory_table(mem: dict) -> str:
     return "\n".join(out)
 
 
+def large_table(large: dict) -> str:
+    out = ["| n | dtype | forward ⟨Σ Z⟩ | 1,000 samples | peak RSS | increase |", "|---|---|---|---|---|---|"]
+    for (n, dt), r in large.items():
+        out.append(f"| {n} | {dt} | {fmt_time(r['forward_s'])} | {fmt_time(r['sample_s'])} | "
+                   f"{r['peak_mib'] / 1024:.2f} GiB | {(r['peak_mib'] - r['before_mib']) / 1024:.2f} GiB |")
+    return "\n".join(out)
+
+
 def report(rows: list[Row], extra: dict, command: str, started: str, seconds: float, threads: int) -> str:
     lines = [
         BEGIN,
@@ -129,6 +137,9 @@ def report(rows: list[Row], extra: dict, command: str, started: str, seconds: fl
         lines += ["", "T2 memory-bandwidth bound (qgm route: state bytes × passes ÷ copy bandwidth):", "",
                   bound_table(extra["T2"])]
         lines += ["", "T2 peak memory, one forward + gradient in a fresh process:", "", memory_table(extra["T2"]["memory"])]
+        if extra["T2"]["large"]:
+            lines += ["", "Large n, qgm only (one call each in a fresh process; compilation not timed):", "",
+                      large_table(extra["T2"]["large"])]
     lines.append(END)
     return "\n".join(lines)
 

@@ -610,19 +610,22 @@ class Program:
 
     def shiftable(self, params: bool, inputs: bool) -> bool:
         """Every differentiated occurrence has a parameter-shift rule."""
-        mask = self.differentiated(params, inputs)
-        return all(r is not None for r, m in zip(self.occ_rule, mask) if m)
+        key = ("shiftable", params, inputs)
+        if key not in self._device_cache:
+            mask = self.differentiated(params, inputs)
+            self._device_cache[key] = all(r is not None for r, m in zip(self.occ_rule, mask) if m)
+        return self._device_cache[key]
 
-    @property
+    @functools.cached_property
     def constant(self) -> bool:
         """No angle depends on a parameter or input slot (its matrices can be built once)."""
         return bool((self.occ_kind == KIND_CONST).all())
 
-    @property
+    @functools.cached_property
     def n_rotation_rows(self) -> int:
         return sum(len(occ) for name, occ in self.table_gates if name in ROTATIONS)
 
-    @property
+    @functools.cached_property
     def identity_row(self) -> int:
         return sum(len(occ) for _, occ in self.table_gates) + len(self.table_fixed)
 
