@@ -8,7 +8,7 @@ bars-and-stripes patterns, pixel (r, c) = wire 3r + c):
 
 Routes:
 
-* qgm: ``qgm.sim.probs`` (backprop) → torch loss → ``backward``;
+* qgm: ``qgm.sim.probs`` (``diff_method="auto"``: backprop) → torch loss → ``backward``;
 * PennyLane default.qubit: ``qml.probs`` QNode, backprop, torch interface;
 * PennyLane lightning.qubit: its adjoint method does not differentiate
   ``qml.probs``; the fastest route we found runs the probabilities without
@@ -87,7 +87,7 @@ def _torch_step(theta: torch.Tensor, forward: Callable[[torch.Tensor], torch.Ten
 def qgm_step(theta0: np.ndarray, prob: Problem):
     c = ansatz(N, LAYERS)
     theta = torch.tensor(theta0, requires_grad=True)
-    return _torch_step(theta, lambda t: qgm.sim.probs(c, t, diff_method="backprop"), prob), theta
+    return _torch_step(theta, lambda t: qgm.sim.probs(c, t), prob), theta
 
 
 def default_qubit_step(theta0: np.ndarray, prob: Problem):

@@ -41,8 +41,8 @@ import torch
 
 import qgm.sim
 from bench_common import (
-    Row, aer_simulator, ansatz, init_params, interleave, peak_rss_mib, pl_ansatz, qiskit_ansatz, qulacs_ansatz, qulacs_zsum,
-    rows_from, zsum_diagonal,
+    Row, aer_simulator, ansatz, init_params, interleave, peak_rss_mib, pl_ansatz, qiskit_ansatz, qulacs_ansatz,
+    qulacs_zsum, rows_from, zsum_diagonal,
 )
 
 LAYERS = 4
@@ -267,7 +267,8 @@ def _large_child(n: int, dtype: str) -> dict:
     """One forward ⟨Σ Z⟩ and one draw of 1,000 samples at ``n`` qubits in ``dtype`` (qgm)."""
     c = ansatz(n, LAYERS)
     cdt = getattr(torch, dtype)
-    theta = torch.tensor(init_params(n, LAYERS, seed=1), dtype=torch.float32 if cdt == torch.complex64 else torch.float64)
+    rdt = torch.float32 if cdt == torch.complex64 else torch.float64
+    theta = torch.tensor(init_params(n, LAYERS, seed=1), dtype=rdt)
     z = torch.as_tensor(zsum_diagonal(n), dtype=theta.dtype)
     qgm.sim.compile_circuit(c)  # compilation (2**n gather indices) is not timed
     before = peak_rss_mib()

@@ -38,7 +38,6 @@ def qgm_batched(n: int, thetas: np.ndarray):
     c = ansatz(n, n)
     z = torch.as_tensor(zsum_diagonal(n))
     theta = torch.tensor(thetas, requires_grad=True)
-    method = qgm_method(n)
 
     def f() -> torch.Tensor:
         theta.grad = None

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import torch
 
 import qgm.sim
 from bench_common import Row, aer_simulator, interleave, qulacs_circuit, rows_from

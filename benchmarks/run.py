@@ -110,7 +110,8 @@ def memory_table(mem: dict) -> str:
     out = ["| n | framework | peak RSS | increase during the call |", "|---|---|---|---|"]
     for n, per in mem.items():
         for name, m in per.items():
-            out.append(f"| {n} | {name} | {m['peak_mib'] / 1024:.2f} GiB | {(m['peak_mib'] - m['before_mib']) / 1024:.2f} GiB |")
+            grew = (m["peak_mib"] - m["before_mib"]) / 1024
+            out.append(f"| {n} | {name} | {m['peak_mib'] / 1024:.2f} GiB | {grew:.2f} GiB |")
     return "\n".join(out)
 
 
@@ -136,7 +137,8 @@ def report(rows: list[Row], extra: dict, command: str, started: str, seconds: fl
     if "T2" in extra:
         lines += ["", "T2 memory-bandwidth bound (qgm route: state bytes × passes ÷ copy bandwidth):", "",
                   bound_table(extra["T2"])]
-        lines += ["", "T2 peak memory, one forward + gradient in a fresh process:", "", memory_table(extra["T2"]["memory"])]
+        lines += ["", "T2 peak memory, one forward + gradient in a fresh process:", "",
+                  memory_table(extra["T2"]["memory"])]
         if extra["T2"]["large"]:
             lines += ["", "Large n, qgm only (one call each in a fresh process; compilation not timed):", "",
                       large_table(extra["T2"]["large"])]

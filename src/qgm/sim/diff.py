@@ -163,6 +163,7 @@ def resolve_diff_method(
     if n_qubits is None:
         raise ParameterError("resolve_diff_method: give n_qubits or circuit")
     need = saved_state_bytes(n_qubits, batch_size, 1 if n_saved is None else n_saved, dtype)
-    if need <= BACKPROP_BUDGET_BYTES and (need < 256 * 2**20 or 4 * need <= available_bytes(device or torch.device("cpu"))):
+    fits = need < 256 * 2**20 or 4 * need <= available_bytes(device or torch.device("cpu"))
+    if need <= BACKPROP_BUDGET_BYTES and fits:
         return "backprop"
     return "adjoint"

@@ -232,8 +232,8 @@ class Executable:
         layout = self._pair_layout()
         for i in layout["single"]:
             for j in self.members[i]:
-                _collect(grads, self.plan.steps[j].source,
-                         self.kernels[j].correlate(gstack[self.slot[i]], saved[self.slot[i]], grads.bt == 1), mats.mats[j])
+                h = self.kernels[j].correlate(gstack[self.slot[i]], saved[self.slot[i]], grads.bt == 1)
+                _collect(grads, self.plan.steps[j].source, h, mats.mats[j])
         for kern, (s0, s1), a, k, per_group in layout["positions"]:
             h = kern.correlate(gstack[s0:s1].reshape(-1, dim), saved[s0:s1].reshape(-1, dim))
             tr = _traces(self.program, h, k).reshape(s1 - s0, b, k, 2, 2)
@@ -325,7 +325,8 @@ class Evolve(torch.autograd.Function):
             g_psi0 = exe.backward(g.contiguous(), out, ctx.mats, states, grads, need_psi0, method)
             d_params = d_inputs = None
             if grads is not None:
-                d_params, d_inputs = _slot_grads(exe.program, grads.d_phi(ctx.phi), params, inputs, ctx.needs_input_grad[3:])
+                d_phi = grads.d_phi(ctx.phi)
+                d_params, d_inputs = _slot_grads(exe.program, d_phi, params, inputs, ctx.needs_input_grad[3:])
         return None, None, g_psi0, d_params, d_inputs
 
     @staticmethod

@@ -187,8 +187,8 @@ def _gate_map_of(key: bytes, k: int) -> _GateMap:
     d = int(col[0])
     images = tuple(int(col[1 << j]) ^ d for j in range(k))
     affine = all(
-        int(col[l]) == d ^ functools.reduce(lambda acc, j: acc ^ images[j], [j for j in range(k) if l >> j & 1], 0)
-        for l in range(1 << k)
+        int(col[x]) == d ^ functools.reduce(lambda acc, j: acc ^ images[j], [j for j in range(k) if x >> j & 1], 0)
+        for x in range(1 << k)
     ) and bool(np.all(np.abs(np.abs(val) - 1) < 1e-9))
     if not affine:
         return _GateMap(col, val, False)
@@ -647,7 +647,8 @@ class Program:
                 "multi_occ": {name: torch.as_tensor(occ, device=device) for name, occ in self.multi_gates.items()},
                 "rows": [torch.as_tensor(r, device=device) for r in self.group_rows],
                 "rot_occ": torch.as_tensor(
-                    np.concatenate([occ[:, 0] for name, occ in self.table_gates if name in ROTATIONS] + [np.zeros(0, np.int64)]),
+                    np.concatenate([occ[:, 0] for name, occ in self.table_gates if name in ROTATIONS]
+                                   + [np.zeros(0, np.int64)]),
                     device=device,
                 ),
                 "ones": torch.ones(max(1, sum(len(o) for _, o in self.table_gates)), dtype=rdtype, device=device),
@@ -656,7 +657,8 @@ class Program:
                                     for name, occ in self.table_gates if name in ROTATIONS] + [np.zeros((0, 2, 2))]),
                     dtype=cdt, device=device,
                 ),
-                "consts": {k: torch.as_tensor(np.array(v), dtype=cdt, device=device)[None] for k, v in self.consts.items()},
+                "consts": {k: torch.as_tensor(np.array(v), dtype=cdt, device=device)[None]
+                           for k, v in self.consts.items()},
             }
             gen = t["rot_gen"].reshape(-1, 1, 4)
             eye = torch.eye(2, dtype=cdt, device=device).reshape(1, 1, 4).expand_as(gen)
@@ -813,7 +815,6 @@ def _compile(circuit: Circuit) -> Program:
             return KernelStep(BlockKernel(n, wires[0], len(wires)), source)
         return KernelStep(WiresKernel(n, wires), source)
 
-    stage_rows: list[tuple[dict[int, list[tuple[str, int]]], int]] = []
     raw: list = []
     for s in _place(circuit):
         if s.kind == "stage":
