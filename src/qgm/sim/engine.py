@@ -127,7 +127,7 @@ class _Bound:
             device=self.device,
         )
 
-    def states(self, method: str) -> torch.Tensor:
+    def states(self, method: str, output: str = "state") -> torch.Tensor:
         """Final states ``(B, 2**n)``, differentiable (one autograd node) when anything requires grad.
 
         A differentiated run also holds the gradient and its work states: 6 states with the
@@ -141,7 +141,7 @@ class _Bound:
             p = self.params.expand(*self.batch, -1).reshape(self.size, -1)
             x = self.inputs.expand(*self.batch, -1).reshape(self.size, -1)
         return evolve_params(self.program, self.psi0(), p, x, "adjoint" if method == "adjoint" else "backprop",
-                             self.size, self.dtype)
+                             self.size, self.dtype, output)
 
     def run(self, phi: torch.Tensor) -> torch.Tensor:
         """Final states for angles ``phi`` without autograd: ``(B, 2**n)`` for 1 or B rows of angles,
@@ -189,8 +189,10 @@ def state(
     return b.shape(b.states(b.method(diff_method, None, measured=False)))
 
 
-def _measured(b: _Bound, method: str, measure_exact, shots: Optional[int], estimate) -> torch.Tensor:
-    """Shared driver of probs/expval: exact autograd, or parameter-shift (exact or shots)."""
+def _measured(b: _Bound, method: str, measure_exact, shots: Optional[int], estimate, from_probs=None) -> torch.Tensor:
+    """Shared driver of probs/expval: exact autograd, or parameter-shift (exact or shots).
+    ``from_probs``: the exact quantity from the Born probabilities (the engine then returns
+    ``|ψ|²`` directly, without the state)."""
     if method == "parameter-shift" or shots is not None:
         phi = b.phi().expand(b.size, -1)  # one row per batch element: shifted rows are e-major copies
 
@@ -202,6 +204,8 @@ def _measured(b: _Bound, method: str, measure_exact, shots: Optional[int], estim
             return ShiftMeasure.apply(measure, b.program, b.need_mask(), phi)
         with torch.no_grad():
             return measure(phi)
+    if from_probs is not None:
+        return from_probs(b.states(method, "probs"))
     return measure_exact(b.states(method))
 
 
@@ -233,7 +237,7 @@ def probs(
     def estimate(psi: torch.Tensor) -> torch.Tensor:
         return frequencies(exact(psi), shots, generator)  # type: ignore[arg-type]
 
-    return b.shape(_measured(b, method, exact, shots, estimate))
+    return b.shape(_measured(b, method, exact, shots, estimate, lambda p: marginal(p, ws, b.n)))
 
 
 def _rotate_to_z(psi: torch.Tensor, string: str, n: int) -> torch.Tensor:

@@ -34,7 +34,7 @@ from qgm.sim.kernels import BlockKernel
 from qgm.sim.program import SMALL_N, Plan, Program
 from qgm.sim.workspace import Workspace, workspace
 
-__all__ = ["Executable", "Evolve", "evolve_params", "run", "plan_kind"]
+__all__ = ["Executable", "Evolve", "evolve_params", "run", "plan_kind", "born_into"]
 
 Fn = Callable[..., torch.Tensor]
 
@@ -83,6 +83,19 @@ class Executable:
             points = points[:-1]
         stack = self.ws.stack("saved", len(self.plan.pair_points)).unbind(0)
         return {i: stack[self.slot[i]] for i in points}
+
+    def final_buffer(self) -> torch.Tensor:
+        """The buffer the final state of a ``"probs"`` call stays in (its output is ``|ψ|²``)."""
+        return self.ws.stack("final", 1)[0]
+
+    def paired_states(self, final: torch.Tensor) -> Optional[dict[int, torch.Tensor]]:
+        """The states backprop kept at the pairing points (the last from ``final`` where not kept)."""
+        if not self.plan.pair_points:
+            return None
+        states = self.saved_slots()
+        if self.last in self.plan.pair_points and self.last not in states:
+            states[self.last] = final
+        return states
 
     def _route(self, key: str):
         """A cached route, dropped when the workspace reallocated its buffers since it was built."""
@@ -290,25 +303,40 @@ def executable(program: Program, batch: int, dtype: torch.dtype, device: torch.d
     return exe
 
 
-class Evolve(torch.autograd.Function):
-    """Binding and the kernels of a plan as one autograd node: ``(psi0, params, inputs) -> state``.
+def born_into(psi: torch.Tensor) -> torch.Tensor:
+    """``|ψ|²`` of ``psi`` ``(B, 2**n)`` as a fresh real tensor (two fused real operations)."""
+    r = torch.view_as_real(psi)
+    out = torch.empty(psi.shape, dtype=r.dtype, device=psi.device)
+    torch.mul(r[..., 0], r[..., 0], out=out)
+    return out.addcmul_(r[..., 1], r[..., 1])
 
-    ``params`` ``(Bp, P)`` and ``inputs`` ``(Bp or 1, I)`` give ``Bp`` rows of angles (1: shared
-    by the batch). ``psi0`` ``(B, 2**n)`` or ``None`` (|0…0⟩ for the executable's batch).
+
+class Evolve(torch.autograd.Function):
+    """Binding and the kernels of a plan as one autograd node: ``(psi0, params, inputs) -> output``.
+
+    ``output="state"`` returns the final states (a fresh tensor); ``output="probs"`` returns
+    their Born probabilities ``|ψ|²`` (real), keeping the final state in a workspace buffer:
+    the Born rule and its gradient ``2 ψ g`` are part of the node, so no state-sized tensor is
+    allocated but the probabilities. ``params`` ``(Bp, P)`` and ``inputs`` ``(Bp or 1, I)`` give
+    ``Bp`` rows of angles (1: shared by the batch). ``psi0`` ``(B, 2**n)`` or ``None`` (|0…0⟩).
     """
 
     @staticmethod
-    def forward(ctx, exe: Executable, method: str, psi0: Optional[torch.Tensor], params: torch.Tensor,  # type: ignore[override]
-                inputs: torch.Tensor):
+    def forward(ctx, exe: Executable, method: str, output: str, psi0: Optional[torch.Tensor],  # type: ignore[override]
+                params: torch.Tensor, inputs: torch.Tensor):
         with torch.no_grad():
             phi, _ = bind(exe.program, params, inputs)
             mats = Matrices(exe.program, exe.plan, phi)
-            out = torch.empty(exe.b, 1 << exe.program.n, dtype=exe.ws.dtype, device=exe.ws.device)
-            ctx.generation = exe.ws.claim("saved") if method == "backprop" else 0
+            probs = output == "probs"
+            out = exe.final_buffer() if probs else \
+                torch.empty(exe.b, 1 << exe.program.n, dtype=exe.ws.dtype, device=exe.ws.device)
+            ctx.generation = exe.ws.claim("call") if (method == "backprop" or probs) else 0
             exe.forward(psi0, mats.mats, out, method)
-        ctx.exe, ctx.method, ctx.mats, ctx.phi = exe, method, mats, phi
-        ctx.save_for_backward(psi0, params, inputs, out)
-        return out
+            result = born_into(out) if probs else out
+        ctx.exe, ctx.method, ctx.mats, ctx.phi, ctx.output = exe, method, mats, phi, output
+        ctx.final = out if probs else None
+        ctx.save_for_backward(psi0, params, inputs, None if probs else out)
+        return result
 
     @staticmethod
     def backward(ctx, g: torch.Tensor):  # type: ignore[override]
@@ -316,47 +344,50 @@ class Evolve(torch.autograd.Function):
         if torch.is_grad_enabled():
             return Evolve._differentiable_backward(ctx, g, psi0, params, inputs)
         exe: Executable = ctx.exe
-        need_psi0 = ctx.needs_input_grad[2]
-        need_phi = ctx.needs_input_grad[3] or ctx.needs_input_grad[4]
+        need_psi0 = ctx.needs_input_grad[3]
+        need_phi = ctx.needs_input_grad[4] or ctx.needs_input_grad[5]
         with torch.no_grad():
-            states = Evolve._pair_states(ctx, psi0, out) if need_phi else None
+            Evolve._refresh(ctx, psi0)
+            final = ctx.final if out is None else out
+            if ctx.output == "probs":  # ∂L/∂ψ = 2 ψ ∂L/∂p, into a buffer
+                g = torch.mul(final, g, out=exe.ws.stack("gin", 1)[0]).mul_(2)
+            states = exe.paired_states(final) if need_phi and ctx.method == "backprop" else None
             grads = LayerGrads(exe.program, ctx.mats) if need_phi else None
             method = ctx.method if need_phi else "backprop"
-            g_psi0 = exe.backward(g.contiguous(), out, ctx.mats, states, grads, need_psi0, method)
+            g_psi0 = exe.backward(g.contiguous(), final, ctx.mats, states, grads, need_psi0, method)
             d_params = d_inputs = None
             if grads is not None:
                 d_phi = grads.d_phi(ctx.phi)
-                d_params, d_inputs = _slot_grads(exe.program, d_phi, params, inputs, ctx.needs_input_grad[3:])
-        return None, None, g_psi0, d_params, d_inputs
+                d_params, d_inputs = _slot_grads(exe.program, d_phi, params, inputs, ctx.needs_input_grad[4:])
+        return None, None, None, g_psi0, d_params, d_inputs
 
     @staticmethod
-    def _pair_states(ctx, psi0: Optional[torch.Tensor], out: torch.Tensor) -> Optional[dict[int, torch.Tensor]]:
-        """States at the pairing points (backprop), re-computed if a later call reused their buffer;
-        ``None`` for the adjoint method (the sweep un-computes them)."""
+    def _refresh(ctx, psi0: Optional[torch.Tensor]) -> None:
+        """If a later call reused the buffers this node's forward pass wrote, run it again (into the
+        same buffers, claimed anew; a returned state is never written)."""
         exe: Executable = ctx.exe
-        if ctx.method != "backprop" or not exe.plan.pair_points:
-            return None
-        if not exe.ws.holds("saved", ctx.generation):
-            ctx.generation = exe.ws.claim("saved")
-            exe.forward(psi0, ctx.mats.mats, torch.empty_like(out), "backprop")
-        states = exe.saved_slots()
-        if exe.last in exe.plan.pair_points and exe.last not in states:
-            states[exe.last] = out
-        return states
+        if ctx.generation and not exe.ws.holds("call", ctx.generation):
+            ctx.generation = exe.ws.claim("call")
+            if ctx.final is not None:
+                ctx.final = exe.final_buffer()
+            target = ctx.final if ctx.final is not None else torch.empty_like(ctx.saved_tensors[3])
+            exe.forward(psi0, ctx.mats.mats, target, ctx.method)
 
     @staticmethod
     def _differentiable_backward(ctx, g, psi0, params, inputs):
         """Backward through the out-of-place kernel graph (used under ``create_graph=True``)."""
         exe: Executable = ctx.exe
         program = exe.program
-        need = ctx.needs_input_grad[2:]
+        need = ctx.needs_input_grad[3:]
         with torch.enable_grad():
             phi, _ = bind(program, params, inputs)
-            start = zero_state(program.n, exe.b, g.dtype, g.device) if psi0 is None else psi0
+            start = zero_state(program.n, exe.b, exe.ws.dtype, exe.ws.device) if psi0 is None else psi0
             out = evolve(program, start, build_mats(program, phi))
+            if ctx.output == "probs":
+                out = out.real**2 + out.imag**2
             wanted = [x for x, nd in zip((psi0, params, inputs), need) if nd]
             grads = iter(torch.autograd.grad(out, wanted, g, create_graph=True, allow_unused=True))
-        return (None, None, *[next(grads) if nd else None for nd in need])
+        return (None, None, None, *[next(grads) if nd else None for nd in need])
 
 
 def _slot_grads(
@@ -383,19 +414,22 @@ def _slot_grads(
 def evolve_params(
     program: Program, psi0: Optional[torch.Tensor], params: torch.Tensor, inputs: torch.Tensor,
     method: str = "backprop", batch: Optional[int] = None, dtype: torch.dtype = torch.complex128,
+    output: str = "state",
 ) -> torch.Tensor:
-    """Final states ``(B, 2**n)`` from ``psi0`` ``(B, 2**n)`` (``None``: |0…0⟩, ``B = batch``) with
-    ``params`` ``(Bp, P)``, ``inputs`` ``(Bp or 1, I)`` (``Bp`` in {1, B}); one autograd node when
-    anything requires grad."""
+    """Final states ``(B, 2**n)`` (``output="state"``) or their probabilities (``"probs"``) from
+    ``psi0`` ``(B, 2**n)`` (``None``: |0…0⟩, ``B = batch``) with ``params`` ``(Bp, P)``, ``inputs``
+    ``(Bp or 1, I)`` (``Bp`` in {1, B}); one autograd node when anything requires grad."""
     b = psi0.shape[0] if psi0 is not None else int(batch or 1)
     dt = psi0.dtype if psi0 is not None else dtype
     exe = executable(program, b, dt, params.device, max(params.shape[0], inputs.shape[0]) > 1)
     grad = psi0 is not None and psi0.requires_grad
     if torch.is_grad_enabled() and (grad or params.requires_grad or inputs.requires_grad):
-        return Evolve.apply(exe, method, psi0, params, inputs)
+        return Evolve.apply(exe, method, output, psi0, params, inputs)
     with torch.no_grad():
-        out = torch.empty(b, 1 << program.n, dtype=dt, device=params.device)
-        return exe.forward(psi0, exe.matrices(params, inputs).mats, out)
+        probs = output == "probs"
+        out = exe.final_buffer() if probs else torch.empty(b, 1 << program.n, dtype=dt, device=params.device)
+        exe.forward(psi0, exe.matrices(params, inputs).mats, out)
+        return born_into(out) if probs else out
 
 
 def run(program: Program, psi0: Optional[torch.Tensor], phi: torch.Tensor, batch: Optional[int] = None,

@@ -59,27 +59,10 @@ def parse_observable(obs: Observable, n: int) -> list[PauliTerm]:
     return terms
 
 
-class _Born(torch.autograd.Function):
-    """``|ψ|²`` in one pass (two fused real operations; ``torch.abs`` of a complex tensor
-    is four times slower), with the backward ``2 g ψ``."""
-
-    @staticmethod
-    def forward(ctx, psi: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        ctx.save_for_backward(psi)
-        r = torch.view_as_real(psi)
-        out = torch.empty(psi.shape, dtype=r.dtype, device=psi.device)
-        torch.mul(r[..., 0], r[..., 0], out=out)
-        return out.addcmul_(r[..., 1], r[..., 1])
-
-    @staticmethod
-    def backward(ctx, g: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        (psi,) = ctx.saved_tensors
-        return torch.mul(psi, g).mul_(2)
-
-
 def born(psi: torch.Tensor) -> torch.Tensor:
     """Born probabilities ``|ψ|²`` of states ``psi`` ``(..., 2**n)`` (real, differentiable)."""
-    return _Born.apply(psi)
+    r = torch.view_as_real(psi)
+    return r[..., 0] ** 2 + r[..., 1] ** 2
 
 
 def _parity(x: np.ndarray) -> np.ndarray:
