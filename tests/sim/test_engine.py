@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import qgm
-from qgm.circuits import Circuit, GATES, P, hardware_efficient
+from qgm.circuits import GATES, Circuit, P, hardware_efficient
 from qgm.errors import CircuitError, ParameterError, ResourceError
 from reference import random_circuit, reference_state
 
@@ -63,7 +63,8 @@ def test_gradient_matches_finite_differences():
     f = lambda t: qgm.sim.expval(c, t, [(0.7, "ZXI"), (-0.2, "YYZ")])  # noqa: E731
     f(th).backward()
     eps = 1e-6
-    fd = torch.stack([(f(th.detach() + eps * e) - f(th.detach() - eps * e)) / (2 * eps) for e in torch.eye(c.n_params, dtype=torch.float64)])
+    basis = torch.eye(c.n_params, dtype=torch.float64)
+    fd = torch.stack([(f(th.detach() + eps * e) - f(th.detach() - eps * e)) / (2 * eps) for e in basis])
     torch.testing.assert_close(th.grad, fd, atol=1e-7, rtol=0)
 
 
@@ -150,7 +151,8 @@ def test_ghz_and_known_states():
     # RY(theta) on wire 1 of 2: wire 0 is the most significant bit
     c2 = Circuit(2).ry(1, P("t"))
     p2 = qgm.sim.probs(c2, torch.tensor([math.pi / 3]))
-    torch.testing.assert_close(p2, torch.tensor([math.cos(math.pi / 6) ** 2, math.sin(math.pi / 6) ** 2, 0, 0], dtype=torch.float64))
+    expected = torch.tensor([math.cos(math.pi / 6) ** 2, math.sin(math.pi / 6) ** 2, 0, 0], dtype=torch.float64)
+    torch.testing.assert_close(p2, expected)
 
 
 def test_bad_input_errors():

@@ -17,6 +17,7 @@ Conventions: wire 0 is the most significant bit; states are complex128 unless
 from __future__ import annotations
 
 import math
+
 import torch
 
 from qgm.circuits.circuit import Circuit

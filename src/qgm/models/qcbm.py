@@ -4,7 +4,7 @@ The circuit comes from an ansatz spec dict (:mod:`qgm.models.ansatz`) or is a
 user :class:`~qgm.circuits.Circuit` without input slots. All angles live in one
 float64 ``nn.Parameter`` ``theta`` ``(n_params,)``, initialised from a generator
 seeded by ``seed`` with a named strategy from :data:`INITIALIZERS`
-(:mod:`qgm.trainability.init`; ``register_init`` adds more).
+(:mod:`qgm.circuits.init`; ``register_init`` adds more).
 
 Differentiation follows ``diff_method`` (``"backprop" | "adjoint" |
 "parameter-shift"``) for exact probabilities; sampled frequencies
@@ -20,11 +20,12 @@ from torch import nn
 
 from qgm import sim
 from qgm.circuits import Circuit
+from qgm.circuits.init import INITIALIZERS, initialize, register_init
 from qgm.errors import ConfigError
 from qgm.models.ansatz import build_ansatz, resolve_ansatz_spec
-from qgm.models.base import GenerativeModel
+from qgm.models.base import GenerativeModel, ModelTags, check_n_samples
 from qgm.registry import MODELS
-from qgm.trainability.init import INITIALIZERS, initialize, register_init
+from qgm.spaces import Bits, PureStates
 
 __all__ = ["QCBM", "INITIALIZERS", "register_init", "DEFAULT_ANSATZ", "DIFF_METHODS"]
 
@@ -46,7 +47,7 @@ class QCBM(GenerativeModel):
             ``identity_blocks`` or ``{"std": 0.1}`` for ``small``.
     """
 
-    has_probs = True
+    tags = ModelTags(exact_probs=True, differentiable_shots=True, prepares_state=True)
 
     def __init__(
         self,
@@ -71,7 +72,7 @@ class QCBM(GenerativeModel):
             raise ConfigError(f"diff_method must be one of {DIFF_METHODS}, got {diff_method!r}")
         if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
             raise ConfigError(f"shots: expected a positive integer or null (exact), got {shots!r}")
-        self.n_bits = self.circuit.n_qubits
+        self.space = Bits(self.circuit.n_qubits)
         self.diff_method, self.shots, self.init, self.seed = diff_method, shots, init, int(seed)
         self.init_options = dict(init_options or {})
         gen = torch.Generator().manual_seed(self.seed)
@@ -91,19 +92,25 @@ class QCBM(GenerativeModel):
         source = Circuit.from_qasm(options.pop("qasm")) if "qasm" in options else options.pop("ansatz")
         return cls(source, **options)
 
-    def probs(self, shots: Optional[int] = None, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    def probs(self, *, shots: Optional[int] = None, generator: Optional[torch.Generator] = None) -> torch.Tensor:
         """Born probabilities ``(2**n,)``; with ``shots`` the frequencies of ``shots`` samples
         (differentiable by parameter shift, seeded by ``generator``)."""
         if shots is None:
             return sim.probs(self.circuit, self.theta, diff_method=self.diff_method)
         return sim.probs(self.circuit, self.theta, shots=shots, generator=generator, diff_method="parameter-shift")
 
-    def sample(self, n: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    def state(self) -> torch.Tensor:
+        """The prepared state ``U(θ)|0…0⟩`` ``(2**n,)`` complex128 (differentiable)."""
+        method = self.diff_method if self.diff_method in ("backprop", "adjoint") else "backprop"
+        return sim.state(self.circuit, self.theta, diff_method=method)
+
+    def sample(self, n: int, *, generator: Optional[torch.Generator] = None) -> torch.Tensor:
         """``n`` measured basis indices ``(n,)`` (wire 0 = most significant bit)."""
+        check_n_samples(n)
         return sim.sample(self.circuit, self.theta.detach(), n, generator=generator)
 
 
-@MODELS.register("qcbm")
+@MODELS.register("qcbm", accepts=(Bits, PureStates))
 def qcbm(
     dataset: Any,
     ansatz: Optional[dict[str, Any]] = None,

@@ -2,11 +2,11 @@
 
 :func:`scenarios` turns model samples into daily log-returns ``(n, d)``:
 
-* bin datasets with ``kind == "values"`` (``market_copula``): the model samples basis
+* bit datasets that decode to values (``market_copula``): the model samples basis
   indices of the discretised copula and ``dataset.decode`` maps each bin back to
   returns through the training marginals; with a ``generator`` the point inside each
   bin is drawn uniformly (continuous marginals instead of ``2**bits`` atoms);
-* continuous datasets (``market_returns`` with a continuous QGAN): the model's samples
+* ``Reals`` datasets (``market_returns`` with a continuous QGAN): the model's samples
   are already returns.
 
 Rows are independent days: a copula model has no serial dependence, so a "path" is a
@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from qgm.errors import ConfigError, ParameterError
+from qgm.spaces import Bits, Reals
 
 __all__ = ["scenarios"]
 
@@ -46,21 +47,21 @@ def scenarios(
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ParameterError(f"n: expected a positive number of scenarios, got {n!r}")
-    kind = getattr(dataset, "kind", None)
+    space = dataset.space
     with torch.no_grad():
         samples = model.sample(n, generator=generator)
-    if kind == "values":
+    if isinstance(space, Bits) and dataset.value_space is not None:
         if samples.dtype != torch.int64 or samples.ndim != 1:
             raise ConfigError(
                 f"scenarios: the dataset {getattr(dataset, 'name', '?')!r} holds bins; the model must sample basis "
                 f"indices (n,), got {samples.dtype} {tuple(samples.shape)}"
             )
         out = _decode(dataset, samples, generator)
-    elif kind == "continuous":
+    elif isinstance(space, Reals):
         out = samples.detach().cpu().numpy()
     else:
         raise ConfigError(
-            f"scenarios: dataset {getattr(dataset, 'name', '?')!r} of kind {kind!r} does not hold returns; "
+            f"scenarios: dataset {getattr(dataset, 'name', '?')!r} holds {space.describe()}, not returns; "
             "train on market_copula or market_returns"
         )
     out = np.asarray(out, dtype=np.float64)

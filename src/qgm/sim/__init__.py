@@ -1,10 +1,8 @@
 """How it runs here: the batched, differentiable state-vector engine."""
-from qgm.sim.engine import DIFF_METHODS, expval, marginal, probs, sample, state
-from qgm.sim.program import Program, compile_circuit
 from qgm.sim.density import density_matrix, noisy_probs, noisy_sample
-from qgm.sim.noise import (
-    AmplitudeDamping, BitFlip, Channel, Depolarizing, NoiseModel, PhaseDamping, PhaseFlip, ReadoutError,
-)
+from qgm.sim.engine import DIFF_METHODS, expval, marginal, probs, sample, state
+from qgm.sim.noise import AmplitudeDamping, BitFlip, Channel, Depolarizing, NoiseModel, PhaseDamping, PhaseFlip, ReadoutError
+from qgm.sim.program import Program, compile_circuit
 
 __all__ = ["state", "probs", "expval", "sample", "marginal", "compile_circuit", "Program", "DIFF_METHODS"]
 __all__ += [

@@ -25,11 +25,11 @@ import torch
 from qgm.circuits.circuit import Circuit
 from qgm.errors import ParameterError, ResourceError
 from qgm.sim.engine import marginal
-from qgm.sim.sampling import check_shots, frequencies, sample_indices
 from qgm.sim.evolve import bind, build_mats, evolve
 from qgm.sim.kernels import WiresKernel
 from qgm.sim.noise import Channel, NoiseModel
 from qgm.sim.program import Program, compile_circuit
+from qgm.sim.sampling import check_shots, frequencies, sample_indices
 from qgm.sim.validate import SMALL_BYTES, as_angles, available_bytes, real_dtype_of
 
 __all__ = ["density_matrix", "noisy_probs", "noisy_sample", "MAX_QUBITS"]

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from qgm import sim
+from qgm.data import target_state
+from qgm.data.states import tfim_hamiltonian
 from qgm.errors import ConfigError, ResourceError
-from qgm.trainability import target_state
-from qgm.trainability.states import tfim_hamiltonian
 
 
 @pytest.mark.parametrize("name", ["zero", "ghz", "w", "cluster"])
