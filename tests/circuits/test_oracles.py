@@ -3,8 +3,6 @@ ancilla-free multi-controlled gates against their exact matrices, the amplified 
 against the vector iterates of qgm.sim.amplify, and its OpenQASM export run in Qiskit Aer."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch

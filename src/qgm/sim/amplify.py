@@ -62,13 +62,15 @@ __all__ = [
     "SCHEDULES", "Schedule", "Amplifier", "AmplifiedState", "ConditionalSamples",
     "grover_iterations", "grover_schedule", "zero_failure_schedule", "fixed_point_schedule",
     "fixed_point_length", "fixed_point_success", "make_schedule", "amplify", "sample_conditional",
-    "bbht_expected_queries", "sample_exact_conditional", "P_ZERO", "MAX_ITERATES", "MAX_QUERIES", "BBHT_GROWTH", "DEFAULT_DELTA",
+    "bbht_expected_queries", "sample_exact_conditional", "P_ZERO", "P_ONE", "MAX_ITERATES", "MAX_QUERIES", "BBHT_GROWTH", "DEFAULT_DELTA",
 ]
 
 #: Schedule names (module docstring).
 SCHEDULES = ("reject", "grover", "zero_failure", "fixed_point", "bbht")
 #: Acceptance probabilities at or below this are zero up to rounding: the condition is impossible.
 P_ZERO = 1e-20
+#: Acceptance probabilities at or above this are one up to rounding: no iterate is needed.
+P_ONE = 1 - 1e-12
 #: Most iterates one amplified state may use (each costs two simulations of ``A``).
 MAX_ITERATES = 100_000
 #: Default budget of queries (applications of ``A`` or ``A†``) of one sampling call.
@@ -115,10 +117,10 @@ class Schedule:
 
 
 def _angle(p: float, field_name: str = "p") -> float:
-    """``θ = arcsin √p`` of a probability in ``(0, 1]``."""
+    """``θ = arcsin √p`` of a probability in ``(0, 1]`` (``π/2`` from :data:`P_ONE` on)."""
     if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0 < p <= 1:
         raise ParameterError(f"{field_name}: expected an acceptance probability in (0, 1], got {p!r}")
-    return math.asin(math.sqrt(p))
+    return math.pi / 2 if p >= P_ONE else math.asin(math.sqrt(p))
 
 
 def _check_iterates(k: int, what: str) -> int:
@@ -165,7 +167,7 @@ def fixed_point_length(p_min: float, delta: float = DEFAULT_DELTA) -> int:
     """
     _angle(p_min, "p_min")
     delta = _check_delta(delta)
-    if p_min >= 1:
+    if p_min >= P_ONE:
         return 1
     bound = math.acosh(1 / delta) / math.acosh(1 / math.sqrt(1 - p_min))
     length = max(1, math.ceil(bound - 1e-12))
@@ -189,12 +191,12 @@ def fixed_point_success(p: float, length: int, delta: float = DEFAULT_DELTA) -> 
 def fixed_point_schedule(p_min: float, delta: float = DEFAULT_DELTA) -> Schedule:
     """Yoder-Low-Chuang iterates for a lower bound ``p_min`` of ``p`` and error ``δ`` (module docstring)."""
     length = fixed_point_length(p_min, delta)
-    l = (length - 1) // 2
+    half = (length - 1) // 2  # YLC's l
     gamma = 1 / _chebyshev(1 / length, 1 / delta)
     root = math.sqrt(max(0.0, 1 - gamma**2))
     # α_j = 2 cot⁻¹(tan(2πj/L) √(1 - γ²)); atan2 picks a branch, the phases matter mod 2π only
-    alpha = [2 * math.atan2(1.0, math.tan(2 * math.pi * j / length) * root) for j in range(1, l + 1)]
-    beta = [-alpha[l - j] for j in range(1, l + 1)]
+    alpha = [2 * math.atan2(1.0, math.tan(2 * math.pi * j / length) * root) for j in range(1, half + 1)]
+    beta = [-alpha[half - j] for j in range(1, half + 1)]
     # YLC's S_s(α) puts e^{-iα} on |s⟩: in this module's convention the phase on |0…0⟩ is -α_j
     return Schedule("fixed_point", tuple(-a for a in alpha), tuple(beta))
 
@@ -285,7 +287,7 @@ class Amplifier:
                 f"condition {self.condition.description!r}: the model gives it probability p = {self.p:.1e} (zero); "
                 "no number of state preparations finds an accepted sample: relax the condition"
             )
-        if self.p >= 1 - 1e-12:
+        if self.p >= P_ONE:
             warnings.warn(
                 f"condition {self.condition.description!r}: every outcome of the model is accepted (p = 1); "
                 "no amplification is needed, samples are plain samples",
@@ -441,22 +443,22 @@ def _bbht(
     return ConditionalSamples(out, "bbht", amp.p, shots, queries, hist)
 
 
-def bbht_expected_queries(amp: Amplifier, growth: float = BBHT_GROWTH, tol: float = 1e-12) -> float:
-    """Exact expected queries per accepted sample of BBHT, from the simulated success probabilities of ``G^j|ψ⟩``.
+def bbht_expected_queries(p: float, growth: float = BBHT_GROWTH, tol: float = 1e-13) -> float:
+    """Expected queries per accepted sample of BBHT at acceptance probability ``p`` (theory).
 
-    Round ``r`` has ``m_r = growth^r``; it is reached with the probability that every
-    earlier round failed, and succeeds with ``mean_{j < ⌈m_r⌉} s_j`` where ``s_j`` is the
-    success probability of ``G^j|ψ⟩``. Summed until the survival probability is below ``tol``.
+    Round ``r`` (``m_r = growth^r``, ``M = ⌈m_r⌉``) is reached when every earlier round
+    failed; it costs ``E[2j + 1] = M`` queries and succeeds with the mean of
+    ``sin²((2j + 1)θ)`` over ``j < M``, ``1/2 - sin(4Mθ) / (4M sin 2θ)`` (BBHT Lemma 1).
+    Summed until the probability of reaching the next round is below ``tol``.
     """
-    amp.check_possible()
-    powers, s = _Powers(amp), []
+    theta = _angle(p)
+    if theta == math.pi / 2:
+        return 1.0
     survive, expected, m = 1.0, 0.0, 1.0
     while survive > tol:
-        size = math.ceil(m)
-        while len(s) < size:
-            s.append(amp.success(powers[len(s)]))
-        expected += survive * float(sum(2 * j + 1 for j in range(size))) / size
-        survive *= 1 - sum(s[:size]) / size
+        size = math.ceil(m - 1e-12)
+        expected += survive * size
+        survive *= 0.5 + math.sin(4 * size * theta) / (4 * size * math.sin(2 * theta))
         m *= growth
     return expected
 
