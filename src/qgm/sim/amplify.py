@@ -62,7 +62,8 @@ __all__ = [
     "SCHEDULES", "Schedule", "Amplifier", "AmplifiedState", "ConditionalSamples",
     "grover_iterations", "grover_schedule", "zero_failure_schedule", "fixed_point_schedule",
     "fixed_point_length", "fixed_point_success", "make_schedule", "amplify", "sample_conditional",
-    "bbht_expected_queries", "sample_exact_conditional", "P_ZERO", "P_ONE", "MAX_ITERATES", "MAX_QUERIES", "BBHT_GROWTH", "DEFAULT_DELTA",
+    "bbht_expected_queries", "sample_exact_conditional",
+    "P_ZERO", "P_ONE", "MAX_ITERATES", "MAX_QUERIES", "BBHT_GROWTH", "DEFAULT_DELTA",
 ]
 
 #: Schedule names (module docstring).
