@@ -118,8 +118,8 @@ def test_grover_finds_one_of_four_with_certainty():
     result = amplify(c, None, [2], "grover")
     assert result.success == pytest.approx(1.0, abs=1e-12)
     assert result.state.abs()[2].item() == pytest.approx(1.0, abs=1e-12)
-    (alpha, beta), = zero_failure_schedule(0.25).phases  # Long's phase is π exactly when Grover is exact
-    assert alpha == pytest.approx(math.pi, abs=1e-12) and beta == pytest.approx(math.pi, abs=1e-12)
+    (alpha, beta), = zero_failure_schedule(0.25).phases  # Long's phase is π when Grover is already exact
+    assert alpha == beta == pytest.approx(math.pi, abs=1e-7)  # arcsin at 1 amplifies rounding to ~1e-8
 
 
 @pytest.mark.parametrize("p_min, delta", [(0.01, 0.1), (0.05, 0.3), (0.2, 0.05)])
