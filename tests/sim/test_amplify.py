@@ -93,6 +93,19 @@ def test_every_bbht_power_keeps_the_projection():
         assert amp.success(psi) == pytest.approx(math.sin((2 * j + 1) * th) ** 2, abs=1e-10)
 
 
+def test_powers_beyond_the_cache_are_recomputed(monkeypatch):
+    import qgm.sim.amplify as module
+
+    c, theta = model(4, seed=5)
+    monkeypatch.setattr(module, "_CACHE_BYTES", 3 * 16 * 16)  # room for three states of 4 qubits
+    amp = Amplifier(c, theta, "x0=1,x1=0")
+    psi = amp.prepared
+    for _ in range(7):
+        psi = amp.iterate(psi)
+    assert torch.allclose(amp.power(7), psi, atol=1e-13) and len(amp._powers) == 3
+    assert torch.allclose(amp.power(1), amp.iterate(amp.prepared), atol=1e-13)
+
+
 def test_bbht_expectation_matches_the_simulated_success_probabilities():
     """BBHT's closed-form round success equals the mean of simulated ``‖Π G^j ψ‖²``, round by round."""
     c, theta = model(5, seed=4)

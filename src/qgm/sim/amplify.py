@@ -80,8 +80,8 @@ MAX_QUERIES = 10**9
 BBHT_GROWTH = 6 / 5
 #: Default error ``δ`` of the fixed-point schedule (success ``≥ 1 - δ²``).
 DEFAULT_DELTA = 0.1
-#: Most cached iterate states of a BBHT run, in bytes.
-_BBHT_CACHE_BYTES = 1 << 30
+#: Most bytes of kept powers ``G^j|ψ⟩`` per :class:`Amplifier` (beyond: recomputed).
+_CACHE_BYTES = 1 << 30
 #: Largest chunk of shots drawn at once.
 _CHUNK = 1 << 20
 
@@ -219,7 +219,7 @@ def make_schedule(
     raise ConfigError(f"schedule: expected one of {SCHEDULES}, got {name!r}")
 
 
-# ----------------------------------------------------------------------------- the iterate
+# ----------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class AmplifiedState:
     """The exact result of a fixed schedule.
@@ -247,83 +247,13 @@ class AmplifiedState:
         return self.queries / self.success
 
 
-class Amplifier:
-    """Generalised Grover iterates of ``A = circuit(params)`` toward ``condition``.
-
-    Args:
-        circuit: the state preparation ``A`` (no input slots).
-        params: its trainable values ``(n_params,)`` (detached; amplification is not differentiated).
-        condition: the accepted set (any form of :func:`~qgm.circuits.conditions.as_condition`).
-    """
-
-    def __init__(self, circuit: Circuit, params: Optional[torch.Tensor], condition: ConditionLike) -> None:
-        if not isinstance(circuit, Circuit):
-            raise ParameterError(f"circuit: expected a qgm.Circuit, got {type(circuit).__name__}")
-        if circuit.n_inputs:
-            raise ParameterError(f"circuit: bind its input slots {list(circuit.input_names)} before amplifying")
-        self.circuit, self.inverse = circuit, circuit.inverse()
-        self.params = None if params is None else torch.as_tensor(params).detach()
-        self.n = circuit.n_qubits
-        self.condition: Condition = as_condition(condition, self.n)
-        with torch.no_grad():
-            self.prepared = state(circuit, self.params)
-        self.mask = self.condition.mask.to(self.prepared.device)
-        self.p = self.success(self.prepared)
-        self._empty = Circuit(self.n)
-
-    def success(self, psi: torch.Tensor) -> float:
-        """Probability that measuring ``psi`` ``(2**n,)`` gives an accepted outcome."""
-        amp = psi[self.mask]
-        return float((amp.real**2 + amp.imag**2).sum())
-
-    def conditional_state(self) -> torch.Tensor:
-        """``Π|ψ⟩ / ‖Π|ψ⟩‖`` ``(2**n,)``: the normalised projection of the prepared state."""
-        self.check_possible()
-        return torch.where(self.mask, self.prepared, 0) / math.sqrt(self.p)
-
-    def check_possible(self) -> None:
-        """DataError when the model never produces an accepted outcome; a warning when it always does."""
-        if self.p <= P_ZERO:
-            raise DataError(
-                f"condition {self.condition.description!r}: the model gives it probability p = {self.p:.1e} (zero); "
-                "no number of state preparations finds an accepted sample: relax the condition"
-            )
-        if self.p >= P_ONE:
-            warnings.warn(
-                f"condition {self.condition.description!r}: every outcome of the model is accepted (p = 1); "
-                "no amplification is needed, samples are plain samples",
-                stacklevel=3,
-            )
-
-    def iterate(self, psi: torch.Tensor, zero_phase: float = math.pi, oracle_phase: float = math.pi) -> torch.Tensor:
-        """``G(α, β) ψ = -A S_0(α) A† S_f(β) ψ`` for ``psi`` ``(2**n,)`` (two queries)."""
-        with torch.no_grad():
-            psi = torch.where(self.mask, psi * complex(math.cos(oracle_phase), math.sin(oracle_phase)), psi)
-            psi = state(self.inverse, self.params, initial_state=psi)
-            psi = psi.clone()
-            psi[0] = psi[0] * complex(math.cos(zero_phase), math.sin(zero_phase))
-            return -state(self.circuit, self.params, initial_state=psi)
-
-    def run(self, schedule: Schedule) -> AmplifiedState:
-        """The exact amplified state of a fixed ``schedule`` (call :meth:`check_possible` first)."""
-        psi = self.prepared
-        for alpha, beta in schedule.phases:
-            psi = self.iterate(psi, alpha, beta)
-        return AmplifiedState(psi, schedule, self.success(psi), self.p)
-
-    def draw(self, psi: torch.Tensor, shots: int, generator: Optional[torch.Generator]) -> torch.Tensor:
-        """``shots`` measured basis indices ``(shots,)`` of ``psi`` ``(2**n,)``."""
-        return sample(self._empty, None, shots, initial_state=psi, generator=generator)
-
-
-# ----------------------------------------------------------------------------- sampling
 @dataclass(frozen=True)
 class ConditionalSamples:
     """Accepted samples and what they cost.
 
     Attributes:
         samples: LongTensor ``(n,)`` of accepted basis indices, in the order they were found.
-        schedule: the schedule name.
+        schedule: the schedule name (``"exact"`` for draws from the simulated conditional).
         p: acceptance probability of ``A|0…0⟩`` (exact).
         shots: measurements made (accepted or not).
         queries: applications of ``A`` or ``A†`` over all shots.
@@ -363,85 +293,178 @@ def _check_count(n: object) -> None:
         raise ParameterError(f"n: expected a positive number of samples, got {n!r}")
 
 
-def _check_budget(expected: float, n: int, name: str, amp: Amplifier, max_queries: int) -> None:
-    if expected > max_queries:
-        raise ResourceError(
-            f"condition {amp.condition.description!r} (p = {amp.p:.2e}): {n} samples with schedule {name!r} need about "
-            f"{expected:.2e} queries, over max_queries={max_queries:.0e}; amplify, relax the condition or raise max_queries"
-        )
+# ----------------------------------------------------------------------------- the iterate
+class Amplifier:
+    """Generalised Grover iterates of ``A = circuit(params)`` toward ``condition``, and sampling with them.
 
+    The prepared state and the standard powers ``G^j|ψ⟩`` are computed once and kept
+    (up to 1 GiB), so the ``grover`` and ``bbht`` schedules of one condition share them.
 
-def _shots_until(
-    amp: Amplifier, result: AmplifiedState, n: int, generator: Optional[torch.Generator], max_queries: int
-) -> ConditionalSamples:
-    """Measure ``result.state`` until ``n`` shots are accepted (a fixed schedule)."""
-    per = result.queries
-    _check_budget(n * result.queries_per_sample, n, result.schedule.name, amp, max_queries)
-    found: list[torch.Tensor] = []
-    shots, need = 0, n
-    while need:
-        chunk = min(_CHUNK, math.ceil(1.1 * need / max(result.success, 1e-300)) + 16)
-        x = amp.draw(result.state, chunk, generator)
-        hits = amp.condition.accepts(x).nonzero().squeeze(1)
-        if len(hits) >= need:
-            shots += int(hits[need - 1]) + 1
-            hits = hits[:need]
-        else:
-            shots += chunk
-        found.append(x[hits])
-        need -= len(hits)
-        if shots * per > max_queries:
-            _check_budget(shots * per, n, result.schedule.name, amp, max_queries)
-    k = result.schedule.iterations
-    return ConditionalSamples(torch.cat(found), result.schedule.name, amp.p, shots, shots * per, {k: shots},
-                              result.success)
+    Args:
+        circuit: the state preparation ``A`` (no input slots).
+        params: its trainable values ``(n_params,)`` (detached; amplification is not differentiated).
+        condition: the accepted set (any form of :func:`~qgm.circuits.conditions.as_condition`).
+    """
 
+    def __init__(self, circuit: Circuit, params: Optional[torch.Tensor], condition: ConditionLike) -> None:
+        if not isinstance(circuit, Circuit):
+            raise ParameterError(f"circuit: expected a qgm.Circuit, got {type(circuit).__name__}")
+        if circuit.n_inputs:
+            raise ParameterError(f"circuit: bind its input slots {list(circuit.input_names)} before amplifying")
+        self.circuit, self.inverse = circuit, circuit.inverse()
+        self.params = None if params is None else torch.as_tensor(params).detach()
+        self.n = circuit.n_qubits
+        self.condition: Condition = as_condition(condition, self.n)
+        with torch.no_grad():
+            self.prepared = state(circuit, self.params)
+        self.mask = self.condition.mask.to(self.prepared.device)
+        self.p = self.success(self.prepared)
+        self._empty = Circuit(self.n)
+        self._powers = [self.prepared]
 
-class _Powers:
-    """Lazily computed ``G^j|ψ⟩`` (standard iterates) for BBHT, with a memory cap."""
+    def success(self, psi: torch.Tensor) -> float:
+        """Probability that measuring ``psi`` ``(2**n,)`` gives an accepted outcome."""
+        amp = psi[self.mask]
+        return float((amp.real**2 + amp.imag**2).sum())
 
-    def __init__(self, amp: Amplifier) -> None:
-        self.amp, self.states = amp, [amp.prepared]
+    def conditional_state(self) -> torch.Tensor:
+        """``Π|ψ⟩ / ‖Π|ψ⟩‖`` ``(2**n,)``: the normalised projection of the prepared state."""
+        self.check_possible()
+        return torch.where(self.mask, self.prepared, 0) / math.sqrt(self.p)
 
-    def __getitem__(self, j: int) -> torch.Tensor:
-        if (j + 1) * self.amp.prepared.numel() * 16 > _BBHT_CACHE_BYTES:
-            raise ResourceError(
-                f"bbht: {j} iterates of {self.amp.n} qubits exceed the {_BBHT_CACHE_BYTES >> 20} MiB cache; "
-                "use schedule='fixed_point' with a lower bound p_min"
+    def check_possible(self) -> None:
+        """DataError when the model never produces an accepted outcome; a warning when it always does."""
+        if self.p <= P_ZERO:
+            raise DataError(
+                f"condition {self.condition.description!r}: the model gives it probability p = {self.p:.1e} (zero); "
+                "no number of state preparations finds an accepted sample: relax the condition"
             )
-        while len(self.states) <= j:
-            self.states.append(self.amp.iterate(self.states[-1]))
-        return self.states[j]
+        if self.p >= P_ONE:
+            warnings.warn(
+                f"condition {self.condition.description!r}: every outcome of the model is accepted (p = 1); "
+                "no amplification is needed, samples are plain samples",
+                stacklevel=3,
+            )
 
+    def iterate(self, psi: torch.Tensor, zero_phase: float = math.pi, oracle_phase: float = math.pi) -> torch.Tensor:
+        """``G(α, β) ψ = -A S_0(α) A† S_f(β) ψ`` for ``psi`` ``(2**n,)`` (two queries)."""
+        with torch.no_grad():
+            psi = torch.where(self.mask, psi * complex(math.cos(oracle_phase), math.sin(oracle_phase)), psi)
+            psi = state(self.inverse, self.params, initial_state=psi)
+            psi = psi.clone()
+            psi[0] = psi[0] * complex(math.cos(zero_phase), math.sin(zero_phase))
+            return -state(self.circuit, self.params, initial_state=psi)
 
-def _bbht(
-    amp: Amplifier, n: int, generator: Optional[torch.Generator], growth: float, max_queries: int
-) -> ConditionalSamples:
-    """``n`` independent BBHT searches, advanced together round by round."""
-    powers = _Powers(amp)
-    m = torch.ones(n, dtype=torch.float64)
-    out = torch.full((n,), -1, dtype=torch.int64)
-    hist: dict[int, int] = {}
-    shots = queries = 0
-    active = torch.arange(n)
-    while len(active):
-        j = (torch.rand(len(active), dtype=torch.float64, generator=generator) * m[active].ceil()).floor().long()
-        accepted = torch.zeros(len(active), dtype=torch.bool)
-        for jv in j.unique().tolist():
-            rows = (j == jv).nonzero().squeeze(1)
-            x = amp.draw(powers[jv], len(rows), generator)
-            ok = amp.condition.accepts(x)
-            out[active[rows[ok]]] = x[ok]
-            accepted[rows[ok]] = True
-            hist[jv] = hist.get(jv, 0) + len(rows)
-        shots += len(active)
-        queries += int((2 * j + 1).sum())
-        if queries > max_queries:
-            _check_budget(queries, n, "bbht", amp, max_queries)
-        failed = active[~accepted]
-        m[failed] = m[failed] * growth
-        active = failed
-    return ConditionalSamples(out, "bbht", amp.p, shots, queries, hist)
+    def power(self, j: int) -> torch.Tensor:
+        """``G^j|ψ⟩`` with standard iterates (kept for later calls while the cache has room)."""
+        room = _CACHE_BYTES // (16 * self.prepared.numel())
+        while len(self._powers) <= j and len(self._powers) < room:
+            self._powers.append(self.iterate(self._powers[-1]))
+        psi = self._powers[min(j, len(self._powers) - 1)]
+        for _ in range(j - len(self._powers) + 1):
+            psi = self.iterate(psi)
+        return psi
+
+    def run(self, schedule: Schedule) -> AmplifiedState:
+        """The exact amplified state of a fixed ``schedule`` (call :meth:`check_possible` first)."""
+        if all(a == math.pi and b == math.pi for a, b in schedule.phases):
+            psi = self.power(schedule.iterations)
+        else:
+            psi = self.prepared
+            for alpha, beta in schedule.phases:
+                psi = self.iterate(psi, alpha, beta)
+        return AmplifiedState(psi, schedule, self.success(psi), self.p)
+
+    def draw(self, psi: torch.Tensor, shots: int, generator: Optional[torch.Generator]) -> torch.Tensor:
+        """``shots`` measured basis indices ``(shots,)`` of ``psi`` ``(2**n,)``."""
+        return sample(self._empty, None, shots, initial_state=psi, generator=generator)
+
+    # -- sampling ---------------------------------------------------------------------------
+    def sample(
+        self,
+        n: int,
+        schedule: str = "bbht",
+        *,
+        generator: Optional[torch.Generator] = None,
+        p: Optional[float] = None,
+        p_min: Optional[float] = None,
+        delta: float = DEFAULT_DELTA,
+        growth: float = BBHT_GROWTH,
+        max_queries: int = MAX_QUERIES,
+    ) -> ConditionalSamples:
+        """``n`` accepted samples by ``schedule`` (see :func:`sample_conditional`)."""
+        _check_count(n)
+        if schedule not in SCHEDULES:
+            raise ConfigError(f"schedule: expected one of {SCHEDULES}, got {schedule!r}")
+        if isinstance(growth, bool) or not isinstance(growth, (int, float)) or not 1 < growth < 4 / 3:
+            raise ParameterError(f"growth: BBHT's factor must lie in (1, 4/3), got {growth!r}")
+        self.check_possible()
+        if schedule == "bbht":
+            return self._bbht(n, generator, float(growth), max_queries)
+        result = self.run(make_schedule(schedule, self.p if p is None else p, p_min=p_min, delta=delta))
+        return self._shots_until(result, n, generator, max_queries)
+
+    def sample_exact(self, n: int, generator: Optional[torch.Generator] = None) -> ConditionalSamples:
+        """``n`` draws from the simulated conditional (no shots of ``A``: ``queries = 0``)."""
+        _check_count(n)
+        x = self.draw(self.conditional_state(), n, generator)
+        return ConditionalSamples(x, "exact", self.p, n, 0, {}, 1.0)
+
+    def _check_budget(self, expected: float, n: int, name: str, max_queries: int) -> None:
+        if expected > max_queries:
+            raise ResourceError(
+                f"condition {self.condition.description!r} (p = {self.p:.2e}): {n} samples with schedule {name!r} "
+                f"need about {expected:.2e} queries, over max_queries={max_queries:.0e}; amplify, relax the "
+                "condition or raise max_queries"
+            )
+
+    def _shots_until(
+        self, result: AmplifiedState, n: int, generator: Optional[torch.Generator], max_queries: int
+    ) -> ConditionalSamples:
+        """Measure ``result.state`` until ``n`` shots are accepted (a fixed schedule)."""
+        per, name = result.queries, result.schedule.name
+        self._check_budget(n * result.queries_per_sample, n, name, max_queries)
+        found: list[torch.Tensor] = []
+        shots, need = 0, n
+        while need:
+            chunk = min(_CHUNK, math.ceil(1.1 * need / max(result.success, 1e-300)) + 16)
+            x = self.draw(result.state, chunk, generator)
+            hits = self.condition.accepts(x).nonzero().squeeze(1)
+            if len(hits) >= need:
+                shots += int(hits[need - 1]) + 1
+                hits = hits[:need]
+            else:
+                shots += chunk
+            found.append(x[hits])
+            need -= len(hits)
+            self._check_budget(shots * per, n, name, max_queries)
+        k = result.schedule.iterations
+        return ConditionalSamples(torch.cat(found), name, self.p, shots, shots * per, {k: shots}, result.success)
+
+    def _bbht(self, n: int, generator: Optional[torch.Generator], growth: float, max_queries: int) -> ConditionalSamples:
+        """``n`` independent BBHT searches, advanced together round by round."""
+        m = torch.ones(n, dtype=torch.float64)
+        out = torch.full((n,), -1, dtype=torch.int64)
+        hist: dict[int, int] = {}
+        shots = queries = 0
+        active = torch.arange(n)
+        while len(active):
+            j = (torch.rand(len(active), dtype=torch.float64, generator=generator) * m[active].ceil()).floor().long()
+            accepted = torch.zeros(len(active), dtype=torch.bool)
+            for jv in j.unique().tolist():
+                rows = (j == jv).nonzero().squeeze(1)
+                x = self.draw(self.power(jv), len(rows), generator)
+                ok = self.condition.accepts(x)
+                out[active[rows[ok]]] = x[ok]
+                accepted[rows[ok]] = True
+                hist[jv] = hist.get(jv, 0) + len(rows)
+            shots += len(active)
+            queries += int((2 * j + 1).sum())
+            self._check_budget(queries, n, "bbht", max_queries)
+            failed = active[~accepted]
+            m[failed] = m[failed] * growth
+            active = failed
+        return ConditionalSamples(out, "bbht", self.p, shots, queries, hist)
 
 
 def bbht_expected_queries(p: float, growth: float = BBHT_GROWTH, tol: float = 1e-13) -> float:
@@ -478,9 +501,7 @@ def sample_exact_conditional(
     ``shots = n`` and ``queries = 0`` (schedule ``"exact"``).
     """
     _check_count(n)
-    amp = Amplifier(circuit, params, condition)
-    x = amp.draw(amp.conditional_state(), n, generator)
-    return ConditionalSamples(x, "exact", amp.p, n, 0, {}, 1.0)
+    return Amplifier(circuit, params, condition).sample_exact(n, generator)
 
 
 def amplify(
@@ -533,13 +554,6 @@ def sample_conditional(
         DataError: the condition has probability zero under the model.
     """
     _check_count(n)
-    if schedule not in SCHEDULES:
-        raise ConfigError(f"schedule: expected one of {SCHEDULES}, got {schedule!r}")
-    if isinstance(growth, bool) or not isinstance(growth, (int, float)) or not 1 < growth < 4 / 3:
-        raise ParameterError(f"growth: BBHT's factor must lie in (1, 4/3), got {growth!r}")
-    amp = Amplifier(circuit, params, condition)
-    amp.check_possible()
-    if schedule == "bbht":
-        return _bbht(amp, n, generator, float(growth), max_queries)
-    result = amp.run(make_schedule(schedule, amp.p if p is None else p, p_min=p_min, delta=delta))
-    return _shots_until(amp, result, n, generator, max_queries)
+    return Amplifier(circuit, params, condition).sample(
+        n, schedule, generator=generator, p=p, p_min=p_min, delta=delta, growth=growth, max_queries=max_queries
+    )
