@@ -27,12 +27,12 @@ wall times. The claim's metric is ``exponent_ratio`` = slope(grover) / slope(rej
 0.5 for a quadratic speedup (``exponent_ratio_bbht`` for the unknown-``p`` search, whose
 slope over ``p ∈ [2^-12, 2^-2]`` is -0.58 by its own closed form, -1/2 only as ``p → 0``).
 
-``python -m qgm.reproduce.amplitude_amplification`` runs every seed once and writes
-the claim result, the per-point JSON, the plot and ``docs/repro/amplitude_amplification.md``.
+``benchmarks/repro_amplitude_amplification.py`` runs every seed once (:func:`run_points`)
+and writes the per-point JSON, the claim result, the plot and
+``docs/repro/amplitude_amplification.md`` (:func:`write_report`).
 """
 from __future__ import annotations
 
-import argparse
 import math
 import statistics
 import time
@@ -44,7 +44,9 @@ import torch
 
 from qgm.reproduce.base import CLAIMS, Claim, result_path, summarise
 
-__all__ = ["measure", "measure_points", "summarise_points", "train_copula_qcbm", "corner_conditions", "write_report"]
+__all__ = [
+    "measure", "measure_points", "summarise_points", "train_copula_qcbm", "corner_conditions", "run_points", "write_report",
+]
 
 #: Bits per asset of the three models (10, 12 and 14 qubits).
 BITS = (5, 6, 7)
@@ -263,19 +265,28 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
-def write_report(out: Path, results: Path, seeds: Optional[Sequence[int]] = None, quick: bool = False) -> None:
-    """Run every seed once; write the claim result, the points JSON, the plot and the markdown report."""
+def run_points(seeds: Optional[Sequence[int]] = None, quick: bool = False) -> dict[str, Any]:
+    """Measure every seed once: ``{"quick", "seeds", "wall_s", "cpu_minutes", "rows"}`` (JSON-ready)."""
+    chosen = [int(s) for s in (seeds if seeds is not None else (CLAIM.quick_seeds if quick else CLAIM.seeds))]
+    start, cpu = time.perf_counter(), time.process_time()
+    rows = [row for s in chosen for row in measure_points(s, quick)]
+    return {"quick": quick, "seeds": chosen, "wall_s": time.perf_counter() - start,
+            "cpu_minutes": (time.process_time() - cpu) / 60, "rows": rows}
+
+
+def write_report(points: dict[str, Any], out: Path, results: Optional[Path] = None) -> Any:
+    """The claim result (into ``results`` when given), the plot and the markdown report of ``points``
+    (:func:`run_points`), written into ``out``; returns the :class:`~qgm.reproduce.base.ClaimResult`."""
     from qgm.atomic import atomic_json, atomic_text
     from qgm.sim.amplify import bbht_expected_queries
 
-    chosen = tuple(seeds) if seeds is not None else (CLAIM.quick_seeds if quick else CLAIM.seeds)
-    start, cpu = time.perf_counter(), time.process_time()
-    rows = [row for s in chosen for row in measure_points(int(s), quick)]
-    per_seed = {int(s): summarise_points([r for r in rows if r["seed"] == s]) for s in chosen}
-    result = summarise(CLAIM, per_seed, quick, time.perf_counter() - start)
-    atomic_json(result_path(results, CLAIM.name, quick), result.to_dict())
+    rows, chosen, quick = points["rows"], points["seeds"], bool(points["quick"])
+    per_seed = {s: summarise_points([r for r in rows if r["seed"] == s]) for s in chosen}
+    result = summarise(CLAIM, per_seed, quick, points["wall_s"])
+    if results is not None:
+        atomic_json(result_path(results, CLAIM.name, quick), result.to_dict())
     stem = "amplitude_amplification" + (".quick" if quick else "")
-    atomic_json(out / f"{stem}.json", rows)
+    out.mkdir(parents=True, exist_ok=True)
     _plot(rows, out / f"{stem}.png")
     bbht_tail = np.geomspace(2.0**-20, 2.0**-10, 11)
     text = _REPORT.format(
@@ -287,11 +298,12 @@ def write_report(out: Path, results: Path, seeds: Optional[Sequence[int]] = None
         bbht_tail=f"{np.polyfit(np.log(bbht_tail), np.log([bbht_expected_queries(float(p)) for p in bbht_tail]), 1)[0]:.3f}",
         table="\n".join(_table(per_seed)), points="\n".join(_points_table(rows, chosen[0])), seed0=chosen[0],
         tv_excess=_spread(per_seed, "tv_excess_median", "+.4f"), tv_max=_spread(per_seed, "tv_excess_max", "+.4f"),
-        tv_floor=_spread(per_seed, "tv_floor_median", ".4f"), cpu=round((time.process_time() - cpu) / 60, 1),
+        tv_floor=_spread(per_seed, "tv_floor_median", ".4f"), cpu=round(points["cpu_minutes"], 1),
         stem=stem, quick=" --quick" if quick else "", steps=20 if quick else STEPS,
         n_samples=200 if quick else N_SAMPLES,
     )
     atomic_text(out / f"{stem}.md", text)
+    return result
 
 
 _REPORT = """# Conditional sampling by amplitude amplification, measured against rejection sampling
@@ -320,9 +332,11 @@ figure that carries over to hardware.
 
 Regenerate (about {cpu} min of CPU time on one core here):
 
-    python -m qgm.reproduce.amplitude_amplification{quick}
+    python benchmarks/repro_amplitude_amplification.py{quick}
 
-(`qgm reproduce amplitude_amplification{quick}` recomputes the claim's JSON alone.)
+(it stores every point in `docs/repro/{stem}.json`; `--from-points` re-renders this page
+and the plot from them; `qgm reproduce amplitude_amplification{quick}` recomputes the
+claim's JSON alone.)
 
 ## Setting
 
@@ -357,6 +371,24 @@ Every point of seed {seed0} (A/A† applications per accepted sample):
 
 {points}
 
+## Using it
+
+```python
+model.sample(1000, condition="x0=1,x4=0", method="amplify")            # BBHT: p unknown
+model.sample(1000, condition={{0: 1, 4: 0}}, method="amplify", schedule="grover")
+cost = model.sample_conditional(1000, "x0=1,x4=0", method="amplify")  # .queries, .shots, .acceptance
+```
+
+Conditions: fixed bits (a dict or `"x0=1,x4=0"`), a list of allowed basis indices, a
+boolean mask over the 2^n basis states, or a function of the bit table (n ≤ 20).
+`method="exact"` draws from the simulated conditional (the fast path on a simulator).
+CLI: `qgm sample RUN --condition "x0=1,x4=0" --method amplify --n 1000` (prints the
+cost as JSON, writes `RUN/sampled.npy`); stress scenarios of the copula QCBM:
+`qgm scenarios RUN --n 1000 --condition joint_crash --method amplify` (every asset in
+its lowest 5% of days, rounded up to whole bins; `joint_crash:0.1` for 10%). The
+gate-level circuit (`qgm.circuits.oracles.amplified_circuit`, ancilla-free
+multi-controlled phases) exports to OpenQASM 3 and runs on Qiskit backends.
+
 ## Reading
 
 * Rejection's slope is −1 to within the shot noise of its count; every amplification
@@ -372,19 +404,3 @@ Every point of seed {seed0} (A/A† applications per accepted sample):
   Rejection on the simulator is also cheap because a shot costs a multinomial draw,
   not a state preparation. Only the query count is the hardware figure.
 """
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one seed, 10 qubits, 3 constraints")
-    parser.add_argument("--seeds", type=int, nargs="+", help="override the claim's seeds")
-    parser.add_argument("--out", default="docs/repro", help="folder of the report, points and plot")
-    parser.add_argument("--results", default="reproductions/results", help="folder of the claim's result JSON")
-    args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    write_report(Path(args.out), Path(args.results), args.seeds, args.quick)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

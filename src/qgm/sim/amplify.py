@@ -49,7 +49,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 import torch
 
@@ -537,23 +537,25 @@ def sample_conditional(
     *,
     schedule: str = "bbht",
     generator: Optional[torch.Generator] = None,
-    p: Optional[float] = None,
-    p_min: Optional[float] = None,
-    delta: float = DEFAULT_DELTA,
-    growth: float = BBHT_GROWTH,
-    max_queries: int = MAX_QUERIES,
+    **options: Any,
 ) -> ConditionalSamples:
     """``n`` samples of ``A|0…0⟩`` conditioned on ``condition``, by rejection or amplification.
 
     Shots of the (amplified) state are measured until ``n`` are accepted; accepted
-    samples are distributed exactly as the conditional. Options as in :func:`amplify`;
-    ``growth`` is BBHT's factor, ``max_queries`` a budget of ``A``/``A†`` applications
-    checked before and while sampling (ResourceError beyond it).
+    samples are distributed exactly as the conditional.
+
+    Args:
+        circuit, params: the state preparation ``A``.
+        condition: the accepted set.
+        n: number of accepted samples.
+        schedule: one of :data:`SCHEDULES`.
+        generator: seeds the shots (and BBHT's iterate counts).
+        options: of :meth:`Amplifier.sample`: ``p`` and ``p_min``, ``delta`` (as in
+            :func:`amplify`), ``growth`` (BBHT's factor), ``max_queries`` (a budget of
+            ``A``/``A†`` applications checked before and while sampling; ResourceError beyond it).
 
     Raises:
         DataError: the condition has probability zero under the model.
     """
     _check_count(n)
-    return Amplifier(circuit, params, condition).sample(
-        n, schedule, generator=generator, p=p, p_min=p_min, delta=delta, growth=growth, max_queries=max_queries
-    )
+    return Amplifier(circuit, params, condition).sample(n, schedule, generator=generator, **options)
