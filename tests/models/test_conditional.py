@@ -177,3 +177,22 @@ def test_cli_sample_with_condition(tmp_path, monkeypatch, capsys):
     assert "--condition" in capsys.readouterr().err
     assert main(["sample", "runs/cond_bas22", "--n", "5", "--condition", "x0=7"]) == 2
     assert "x0=1,x4=0" in capsys.readouterr().err
+
+
+def test_cli_joint_crash_scenarios(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("arch")
+    monkeypatch.chdir(tmp_path)
+    config = {**CONFIG, "name": "crash", "dataset": {"name": "market_copula", "bits": 3},
+              "model": {"name": "qcbm", "ansatz": {"name": "hardware_efficient", "depth": 2}},
+              "loss": {"name": "kl"}, "train": {**CONFIG["train"], "batch_size": None}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    assert main(["train", "c.yaml"]) == 0
+    assert main(["scenarios", "runs/crash", "--n", "40", "--condition", "joint_crash:0.25", "--method", "amplify",
+                 "--schedule", "grover", "--out", "crash.csv"]) == 0
+    days = np.loadtxt(tmp_path / "crash.csv", delimiter=",", skiprows=1)
+    from qgm.data.market import MarketCopula
+
+    train = MarketCopula(bits=3).returns("train")
+    assert days.shape == (40, 2) and np.all(days <= np.quantile(train, 0.25, axis=0) + 1e-12)
+    capsys.readouterr()
+    assert main(["scenarios", "runs/crash", "--n", "5", "--schedule", "grover"]) == 2
