@@ -97,6 +97,7 @@ def test_unconditioned_sampling_is_unchanged():
     ({"schedule": "bbht"}, ConfigError, "condition="),
     ({"condition": "x9=1"}, ParameterError, "x0..x4"),
     ({"condition": "x0=1", "method": "amplify", "schedule": "nope"}, ConfigError, "schedule"),
+    ({"condition": "x0=1", "method": "amplify", "shots": 3}, ConfigError, "unknown option"),
 ])
 def test_bad_requests_are_one_line_errors(kwargs, exc, text):
     with pytest.raises(exc) as info:

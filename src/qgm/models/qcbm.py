@@ -33,7 +33,7 @@ from qgm.errors import ConfigError
 from qgm.models.ansatz import build_ansatz, resolve_ansatz_spec
 from qgm.models.base import GenerativeModel, ModelTags, check_n_samples
 from qgm.registry import MODELS
-from qgm.sim.amplify import ConditionalSamples, sample_conditional, sample_exact_conditional
+from qgm.sim.amplify import SAMPLE_OPTIONS, ConditionalSamples, sample_conditional, sample_exact_conditional
 from qgm.spaces import Bits, PureStates
 
 __all__ = ["QCBM", "INITIALIZERS", "register_init", "DEFAULT_ANSATZ", "DIFF_METHODS", "CONDITIONAL_METHODS"]
@@ -167,6 +167,9 @@ class QCBM(GenerativeModel):
         check_n_samples(n)
         if method not in CONDITIONAL_METHODS:
             raise ConfigError(f"method: expected one of {CONDITIONAL_METHODS}, got {method!r}")
+        unknown = sorted(set(options) - set(SAMPLE_OPTIONS))
+        if unknown:
+            raise ConfigError(f"sample: unknown option(s) {unknown}; conditional sampling takes {list(SAMPLE_OPTIONS)}")
         unused = [] if method == "amplify" else sorted(set(options) - ({"max_queries"} if method == "reject" else set()))
         if schedule is not None and method != "amplify":
             unused.append(f"schedule={schedule!r}")

@@ -59,7 +59,7 @@ from qgm.errors import ConfigError, DataError, ParameterError, ResourceError
 from qgm.sim.engine import sample, state
 
 __all__ = [
-    "SCHEDULES", "Schedule", "Amplifier", "AmplifiedState", "ConditionalSamples",
+    "SCHEDULES", "SAMPLE_OPTIONS", "Schedule", "Amplifier", "AmplifiedState", "ConditionalSamples",
     "grover_iterations", "grover_schedule", "zero_failure_schedule", "fixed_point_schedule",
     "fixed_point_length", "fixed_point_success", "make_schedule", "amplify", "sample_conditional",
     "bbht_expected_queries", "sample_exact_conditional",
@@ -68,6 +68,8 @@ __all__ = [
 
 #: Schedule names (module docstring).
 SCHEDULES = ("reject", "grover", "zero_failure", "fixed_point", "bbht")
+#: Keyword options of :meth:`Amplifier.sample` besides the schedule and the generator.
+SAMPLE_OPTIONS = ("p", "p_min", "delta", "growth", "max_queries")
 #: Acceptance probabilities at or below this are zero up to rounding: the condition is impossible.
 P_ZERO = 1e-20
 #: Acceptance probabilities at or above this are one up to rounding: no iterate is needed.
