@@ -16,7 +16,6 @@ from pathlib import Path
 
 import torch
 
-from qgm.atomic import atomic_json
 from qgm.reproduce.amplitude_amplification import run_points, write_report
 
 
@@ -33,8 +32,7 @@ def main() -> int:
     if args.from_points:
         write_report(json.loads(Path(args.from_points).read_text()), out)
         return 0
-    points = run_points(args.seeds, args.quick)
-    atomic_json(out / f"amplitude_amplification{'.quick' if args.quick else ''}.json", points)
+    points = run_points(args.seeds, args.quick, save=out / f"amplitude_amplification{'.quick' if args.quick else ''}.json")
     result = write_report(points, out, Path(args.results))
     print(json.dumps({"name": result.name, "median": result.median, "passed": result.passed, "n_pass": result.n_pass}))
     return 0

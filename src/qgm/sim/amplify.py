@@ -46,6 +46,7 @@ of this; the query counts are the figures that carry over to quantum hardware.
 """
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -296,6 +297,21 @@ def _check_count(n: object) -> None:
 
 
 # ----------------------------------------------------------------------------- the iterate
+@functools.lru_cache(maxsize=None)
+def _identity(n: int) -> Circuit:
+    """The empty circuit on ``n`` wires (measures an initial state); one object per ``n`` so it compiles once."""
+    return Circuit(n)
+
+
+def _inverse(circuit: Circuit) -> Circuit:
+    """``circuit.inverse()``, kept in the circuit's memo so the engine compiles it once per circuit."""
+    memo = circuit.cache()
+    key = ("qgm.sim.amplify", "inverse")
+    if key not in memo:
+        memo[key] = circuit.inverse()
+    return memo[key]
+
+
 class Amplifier:
     """Generalised Grover iterates of ``A = circuit(params)`` toward ``condition``, and sampling with them.
 
@@ -313,7 +329,7 @@ class Amplifier:
             raise ParameterError(f"circuit: expected a qgm.Circuit, got {type(circuit).__name__}")
         if circuit.n_inputs:
             raise ParameterError(f"circuit: bind its input slots {list(circuit.input_names)} before amplifying")
-        self.circuit, self.inverse = circuit, circuit.inverse()
+        self.circuit, self.inverse = circuit, _inverse(circuit)
         self.params = None if params is None else torch.as_tensor(params).detach()
         self.n = circuit.n_qubits
         self.condition: Condition = as_condition(condition, self.n)
@@ -321,7 +337,7 @@ class Amplifier:
             self.prepared = state(circuit, self.params)
         self.mask = self.condition.mask.to(self.prepared.device)
         self.p = self.success(self.prepared)
-        self._empty = Circuit(self.n)
+        self._empty = _identity(self.n)
         self._powers = [self.prepared]
 
     def success(self, psi: torch.Tensor) -> float:
