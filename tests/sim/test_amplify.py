@@ -18,7 +18,7 @@ from qgm.sim.amplify import (
     MAX_ITERATES,
     SCHEDULES,
     Amplifier,
-    amplify,
+    amplified_state,
     bbht_expected_queries,
     fixed_point_length,
     fixed_point_schedule,
@@ -63,7 +63,7 @@ def assert_same_ray(a: torch.Tensor, b: torch.Tensor, tol: float = 1e-10) -> Non
 def test_amplified_state_is_the_projection_at_the_prescribed_k(condition, schedule):
     c, theta = model()
     amp = Amplifier(c, theta, condition)
-    result = amplify(c, theta, condition, schedule)
+    result = amplified_state(c, theta, condition, schedule)
     projection = amp.conditional_state()
     assert_same_ray(accepted_part(amp, result.state), projection)
     assert abs(float(result.state.norm()) - 1) < 1e-12
@@ -128,7 +128,7 @@ def test_grover_finds_one_of_four_with_certainty():
     """p = 1/4: θ = π/6, one iterate rotates to 3θ = π/2 (the textbook two-qubit search)."""
     c = Circuit(2).h(0).h(1)
     assert grover_iterations(0.25) == 1
-    result = amplify(c, None, [2], "grover")
+    result = amplified_state(c, None, [2], "grover")
     assert result.success == pytest.approx(1.0, abs=1e-12)
     assert result.state.abs()[2].item() == pytest.approx(1.0, abs=1e-12)
     (alpha, beta), = zero_failure_schedule(0.25).phases  # Long's phase is π when Grover is already exact
@@ -210,7 +210,7 @@ def test_reject_costs_one_over_p_and_grover_one_over_root_p():
 def test_impossible_condition_is_a_clear_error_for_every_schedule():
     c = Circuit(3).h(1).h(2)  # wire 0 stays |0>: x0=1 never happens
     calls = [lambda s=s: sample_conditional(c, None, "x0=1", 5, schedule=s) for s in SCHEDULES]
-    calls += [lambda: amplify(c, None, "x0=1"), lambda: sample_exact_conditional(c, None, "x0=1", 5),
+    calls += [lambda: amplified_state(c, None, "x0=1"), lambda: sample_exact_conditional(c, None, "x0=1", 5),
               lambda: sample_conditional(c, None, [], 5)]
     for call in calls:
         with pytest.raises(DataError) as info:
@@ -245,9 +245,9 @@ def test_hopeless_conditions_are_refused_before_sampling():
     (lambda c: sample_conditional(c, None, "x0=1", 5, schedule="magic"), ConfigError),
     (lambda c: sample_conditional(c, None, "x0=1", 5, growth=1.5), ParameterError),
     (lambda c: sample_conditional(c, None, "x0=1", 5, schedule="fixed_point", delta=1.0), ParameterError),
-    (lambda c: amplify(c, None, "x0=1", "fixed_point", p_min=0.0), ParameterError),
-    (lambda c: amplify(c, None, "x0=1", "bbht"), ConfigError),
-    (lambda c: amplify(c, None, "x7=1"), ParameterError),
+    (lambda c: amplified_state(c, None, "x0=1", "fixed_point", p_min=0.0), ParameterError),
+    (lambda c: amplified_state(c, None, "x0=1", "bbht"), ConfigError),
+    (lambda c: amplified_state(c, None, "x7=1"), ParameterError),
     (lambda c: Amplifier("not a circuit", None, "x0=1"), ParameterError),
 ])
 def test_bad_arguments_are_one_line_errors(call, exc):

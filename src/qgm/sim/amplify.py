@@ -35,7 +35,7 @@ Schedules (:data:`SCHEDULES`):
 
 The iterates run on the engine's public API: ``A`` and ``A†`` are
 ``sim.state(circuit, params, initial_state=ψ)`` of the circuit and its inverse,
-the reflections are diagonal phase multiplications. :func:`amplify` gives the
+the reflections are diagonal phase multiplications. :func:`amplified_state` gives the
 exact amplified state (success probability, queries); :func:`sample_conditional`
 draws shots from it until ``n`` are accepted and reports the queries and shots
 used. The gate-level circuit of the same iterates is
@@ -62,7 +62,7 @@ from qgm.sim.engine import sample, state
 __all__ = [
     "SCHEDULES", "SAMPLE_OPTIONS", "Schedule", "Amplifier", "AmplifiedState", "ConditionalSamples",
     "grover_iterations", "grover_schedule", "zero_failure_schedule", "fixed_point_schedule",
-    "fixed_point_length", "fixed_point_success", "make_schedule", "amplify", "sample_conditional",
+    "fixed_point_length", "fixed_point_success", "make_schedule", "amplified_state", "sample_conditional",
     "bbht_expected_queries", "sample_exact_conditional",
     "P_ZERO", "P_ONE", "MAX_ITERATES", "MAX_QUERIES", "BBHT_GROWTH", "DEFAULT_DELTA",
 ]
@@ -522,7 +522,7 @@ def sample_exact_conditional(
     return Amplifier(circuit, params, condition).sample_exact(n, generator)
 
 
-def amplify(
+def amplified_state(
     circuit: Circuit,
     params: Optional[torch.Tensor],
     condition: ConditionLike,
@@ -569,7 +569,7 @@ def sample_conditional(
         schedule: one of :data:`SCHEDULES`.
         generator: seeds the shots (and BBHT's iterate counts).
         options: of :meth:`Amplifier.sample`: ``p`` and ``p_min``, ``delta`` (as in
-            :func:`amplify`), ``growth`` (BBHT's factor), ``max_queries`` (a budget of
+            :func:`amplified_state`), ``growth`` (BBHT's factor), ``max_queries`` (a budget of
             ``A``/``A†`` applications checked before and while sampling; ResourceError beyond it).
 
     Raises:
