@@ -13,7 +13,8 @@ writes the run directory::
     <out>/summary.json     final metrics, n_params, steps, times
 
 ``resume=True`` restores the latest checkpoint and continues bit-exactly.
-:func:`load_run`, :func:`sample_run` and :func:`eval_run` read a run back.
+:func:`load_run`, :func:`sample_run` (:func:`conditional_sample_run` under a condition) and
+:func:`eval_run` read a run back.
 
 Seeds: the run ``seed`` seeds the Trainer's batch stream and is passed as
 ``seed`` to every dataset, model and loss factory that takes one and was not
@@ -55,7 +56,7 @@ from qgm.train.trainer import STREAM_SAMPLES, Callback, EvaluateFn, Trainer, der
 
 __all__ = [
     "PLUGIN_MODULES", "load_plugins", "RunParts", "build_run", "run_config", "load_run",
-    "sample_run", "eval_run", "default_run_dir",
+    "sample_run", "conditional_sample_run", "eval_run", "default_run_dir",
 ]
 
 #: Modules whose import fills the registries the configs name.
@@ -332,10 +333,34 @@ def load_run(run_dir: PathLike) -> RunParts:
     return parts
 
 
-def sample_run(run_dir: PathLike, n: int, seed: int = 0) -> np.ndarray:
-    """``n`` samples of a run's model as saved in ``samples.npy`` (``dataset.to_numpy``; seeded by ``seed``)."""
+def _check_count(n: Any) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ConfigError(f"--n: expected a positive number of samples, got {n!r}")
+
+
+def conditional_sample_run(
+    run_dir: PathLike, n: int, condition: Any, *, method: str = "reject", schedule: Optional[str] = None, seed: int = 0
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """``n`` samples of a run's model conditioned on ``condition`` (e.g. ``"x0=1,x4=0"``), as in ``samples.npy``,
+    and their cost (``ConditionalSamples.stats()``: queries, shots, acceptance). Models tagged ``conditional``."""
+    _check_count(n)
+    parts = load_run(run_dir)
+    model = parts.model
+    if not model.tags.conditional:
+        raise ConfigError(
+            f"--condition: the run's model {type(model).__name__} cannot sample under a condition "
+            "(tag 'conditional'); sample it without --condition and filter"
+        )
+    model.eval()
+    with torch.no_grad():
+        result = model.sample_conditional(n, condition, method=method, schedule=schedule,
+                                          generator=torch.Generator().manual_seed(int(seed)))
+    return parts.dataset.to_numpy(result.samples), result.stats()
+
+
+def sample_run(run_dir: PathLike, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` samples of a run's model as saved in ``samples.npy`` (``dataset.to_numpy``; seeded by ``seed``)."""
+    _check_count(n)
     parts = load_run(run_dir)
     parts.model.eval()
     with torch.no_grad():
