@@ -18,6 +18,7 @@ rules is refused (use :func:`qgm.art.brushes.grain` for measurement texture).
 """
 from __future__ import annotations
 
+import math
 from typing import Optional, Sequence
 
 import torch
@@ -42,11 +43,16 @@ def _kraus_images(states: torch.Tensor, kraus: torch.Tensor, wires: tuple[int, .
     return torch.stack([kernel.apply(flat, k.unsqueeze(0)).reshape(states.shape) for k in kraus])
 
 
-def _exact(states: torch.Tensor, kraus: torch.Tensor, wires: tuple[int, ...], n: int) -> torch.Tensor:
-    need = states.numel() * kraus.shape[0]
+def _check_branching(amplitudes: int, factor: int) -> None:
+    """Refuse exact branching that would hold more than :data:`MAX_AMPLITUDES` amplitudes."""
+    need = amplitudes * factor
     if need > MAX_AMPLITUDES:
         raise ResourceError(f"decoherence: exact branching needs {need} amplitudes (more than {MAX_AMPLITUDES}); "
                             "pass trajectories=T (e.g. 32) for sampled quantum trajectories")
+
+
+def _exact(states: torch.Tensor, kraus: torch.Tensor, wires: tuple[int, ...], n: int) -> torch.Tensor:
+    _check_branching(states.numel(), kraus.shape[0])
     out = _kraus_images(states, kraus, wires, n)  # (M, *b, K, R, D)
     out = out.movedim(0, -2)  # (*b, K, R, M, D)
     return out.reshape(*out.shape[:-3], -1, out.shape[-1])
@@ -110,6 +116,9 @@ def run_noisy(
     if noise.readout:
         raise ParameterError("noise: readout errors act on measured bits, not on image states; "
                              "drop add_readout (use grain for measurement texture)")
+    if trajectories is None:
+        factor = math.prod(ch.kraus().shape[0] for op in circuit.ops for ch, _ in noise.channels_after(op))
+        _check_branching(encoded.states.numel(), factor)
     ops: list = []
     out = encoded
     for op in circuit.ops:

@@ -304,6 +304,8 @@ class HeightMap(Encoding):
             raise ConfigError(f"convention: expected 'probability' or 'linear', got {convention!r}")
         if normalise not in ("mass", "max"):
             raise ConfigError(f"normalise: expected 'mass' or 'max', got {normalise!r}")
+        if not 1e-2 <= eps < 1:
+            raise ConfigError(f"eps: expected a value in [0.01, 1) (the log map spans (1/eps)**(1/eps)), got {eps!r}")
         if log and convention != "probability":
             raise ConfigError("log: the log map is QuantumBlur's probability-convention encoding; use convention='probability'")
         self.convention, self.log, self.eps, self.normalise = convention, bool(log), float(eps), normalise
@@ -326,8 +328,9 @@ class HeightMap(Encoding):
                             "add an offset or drop it")
         if self.log:
             h = flat / top[..., None]
-            m = torch.where(h > self.eps, h, torch.inf).amin(-1)
-            amps = torch.exp(0.5 * (h / m[..., None]) * torch.log(1.0 / m[..., None]))
+            m = torch.where(h > self.eps, h, torch.inf).amin(-1, keepdim=True)
+            log_amp = 0.5 * (h / m) * torch.log(1.0 / m)  # log √(base**(h/m)), shifted below: no overflow
+            amps = torch.exp(log_amp - log_amp.amax(-1, keepdim=True))
             meta = torch.stack([flat.amin(-1), top], -1)
         elif self.convention == "probability":
             amps, meta = flat.sqrt(), flat.sum(-1, keepdim=True)
@@ -356,12 +359,15 @@ class HeightMap(Encoding):
         return h.transpose(-1, -2)
 
     def _decode_log(self, probs: torch.Tensor, pos: torch.Tensor, meta: torch.Tensor, restore: bool) -> torch.Tensor:
-        """QuantumBlur's ``probs2height(log=True)``, then (``"mass"``) the stored ``[min, max]`` range."""
+        """QuantumBlur's ``probs2height(log=True)`` (heights below ``1e-100`` count as 0), then (``restore``)
+        the stored ``[min, max]`` range, where every positive height counts: the map spans up to
+        ``(1/eps)**(1/eps)`` (``1e200`` at QuantumBlur's ``eps = 0.01``)."""
+        cut = 0.0 if restore else 1e-100
         h = pos / probs.amax(-1)[..., None, None]
         flat = h.reshape(*h.shape[:-2], -1)
-        m = torch.where(flat > 1e-100, flat, torch.inf).amin(-1)[..., None, None]
-        safe = torch.where(h > 1e-100, h, m)
-        out = torch.where(h > 1e-100, (torch.log(safe / m) / torch.log(1.0 / m)).clamp_min(0.0), 0.0)
+        m = torch.where(flat > cut, flat, torch.inf).amin(-1)[..., None, None]
+        safe = torch.where(h > cut, h, m)
+        out = torch.where(h > cut, (torch.log(safe / m) / torch.log(1.0 / m)).clamp_min(0.0), 0.0)
         out = torch.where(m >= 1.0, torch.ones_like(out), out)  # a flat image: log(1)/log(1)
         if not restore:
             return out
