@@ -49,6 +49,7 @@ from qgm.train.callbacks import (
     read_records,
 )
 from qgm.train.config import Component, RunConfig, load_config, parse_config, yaml_dump
+from qgm.train.loggers import build_loggers, check_logger_names
 from qgm.train.plots import write_plots
 from qgm.train.trainer import STREAM_SAMPLES, Callback, EvaluateFn, Trainer, derived_seed
 
@@ -176,6 +177,7 @@ def build_run(config: Union[RunConfig, dict[str, Any]]) -> RunParts:
     load_plugins()
     cfg = _resolve_seeds(parse_config(config))
     _check_metrics(cfg)
+    check_logger_names(cfg.train.loggers)
     if cfg.train.plots and importlib.util.find_spec("matplotlib") is None:
         raise ConfigError("train.plots: matplotlib is not installed; pip install 'qgm[plot]' or set train.plots: false")
     dataset = _create(DATASETS, "dataset", cfg.dataset)
@@ -227,6 +229,7 @@ def _callbacks(parts: RunParts, out: Path) -> list[Callback]:
         cbs.append(EarlyStopping(es.metric, below=es.below, above=es.above, patience=es.patience))
     key = t.early_stop.metric if t.early_stop is not None else (parts.config.metrics or [None])[0]
     cbs += [
+        *build_loggers(t.loggers, out, parts.config.name, parts.config.to_dict()),
         MetricsLogger(out / "metrics.jsonl"),
         Checkpointer(out / "checkpoints", t.checkpoint_every),
         ProgressBar(key_metric=key, desc=parts.config.name, enabled=t.progress),
