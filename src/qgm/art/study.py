@@ -17,6 +17,7 @@ held-out real digits give the reference row. Measured per source:
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -27,7 +28,7 @@ from qgm.errors import ConfigError
 
 __all__ = [
     "frechet_distance", "mean_pairwise_distance", "nearest_distance", "class_histogram", "DigitJudge",
-    "STUDY", "QUICK", "METRICS", "run_study", "summarise", "verdict", "to_markdown",
+    "STUDY", "QUICK", "METRICS", "measure_seed", "run_study", "summarise", "verdict", "to_markdown",
 ]
 
 METRICS = ("coverage", "class_entropy", "diversity", "frechet", "novelty")
@@ -107,28 +108,40 @@ def _digits_split(seed: int = 0, held_out: int = 397) -> tuple[torch.Tensor, np.
     return d.train[train], np.asarray(d.labels)[train.numpy()], d.train[test]
 
 
+@functools.lru_cache(maxsize=1)
+def _reference() -> tuple[torch.Tensor, torch.Tensor, DigitJudge]:
+    """Training digits, held-out digits and the judge (built once per process)."""
+    train, labels, held = _digits_split()
+    return train, held, DigitJudge(train.numpy(), labels, held.numpy())
+
+
+def measure_seed(seed: int, settings: Optional[dict[str, Any]] = None) -> dict[str, dict[str, float]]:
+    """One seed of the study: ``{source: {metric: value}}`` for the three sources and the held-out digits."""
+    s = {**STUDY, **(settings or {})}
+    train, held, judge = _reference()
+    kit = train_kit(train, seed=seed, latent_dim=s["latent_dim"], bits_per_dim=s["bits_per_dim"],
+                    vae_steps=s["vae_steps"], qcbm_steps=s["qcbm_steps"], qcbm_depth=s["qcbm_depth"])
+    g = torch.Generator().manual_seed(1000 + seed)
+    rows = {src: kit.generate(src, s["n"], g).numpy() for src in SOURCES}
+    real = torch.randint(held.shape[0], (min(s["n"], held.shape[0]),), generator=g)
+    rows["real"] = held[torch.unique(real)].numpy()
+    return {src: judge.measure(x) for src, x in rows.items()}
+
+
 def run_study(settings: Optional[dict[str, Any]] = None, progress=None) -> dict[str, Any]:
     """Run the study with ``settings`` (default :data:`STUDY`; :data:`QUICK` for CI) ->
     ``{"settings", "per_seed": {source: {metric: [..]}}, "summary", "verdict"}``."""
     s = {**STUDY, **(settings or {})}
-    train, labels, held = _digits_split()
-    judge = DigitJudge(train.numpy(), labels, held.numpy())
     per_seed: dict[str, dict[str, list[float]]] = {src: {m: [] for m in METRICS} for src in (*SOURCES, "real")}
     for seed in s["seeds"]:
-        kit = train_kit(train, seed=seed, latent_dim=s["latent_dim"], bits_per_dim=s["bits_per_dim"],
-                        vae_steps=s["vae_steps"], qcbm_steps=s["qcbm_steps"], qcbm_depth=s["qcbm_depth"])
-        g = torch.Generator().manual_seed(1000 + seed)
-        rows = {src: kit.generate(src, s["n"], g).numpy() for src in SOURCES}
-        real = torch.randint(held.shape[0], (min(s["n"], held.shape[0]),), generator=g)
-        rows["real"] = held[torch.unique(real)].numpy()
-        for src, x in rows.items():
-            for m, v in judge.measure(x).items():
+        measured = measure_seed(seed, s)
+        for src, values in measured.items():
+            for m, v in values.items():
                 per_seed[src][m].append(v)
         if progress is not None:
-            progress(seed, {src: per_seed[src]["novelty"][-1] for src in rows})
-    summary = summarise(per_seed)
+            progress(seed, {src: values["novelty"] for src, values in measured.items()})
     return {"settings": {k: list(v) if isinstance(v, tuple) else v for k, v in s.items()},
-            "per_seed": per_seed, "summary": summary, "verdict": verdict(per_seed)}
+            "per_seed": per_seed, "summary": summarise(per_seed), "verdict": verdict(per_seed)}
 
 
 def summarise(per_seed: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, dict[str, float]]]:

@@ -68,9 +68,12 @@ def _load(args: argparse.Namespace):
 
 
 def _strengths(value: float, frames: int):
+    """The strength itself (one frame) or ``frames`` strengths from 0 to it."""
+    import torch
+
     from qgm.art import sweep
 
-    return sweep(value, frames) if frames > 1 else sweep(value, 1)[0]
+    return sweep(value, frames) if frames > 1 else torch.tensor(float(value), dtype=torch.float64)
 
 
 def _finish(args: argparse.Namespace, encoded, space) -> int:
@@ -152,7 +155,7 @@ def _blur(args: argparse.Namespace) -> int:
     return _finish(args, blur(_encoding(args, space).encode(x), _strengths(args.theta, args.frames), args.axis), space)
 
 
-def _mix_tile(space, budget: int = 1 << 24):
+def _mix_tile(space, budget: int = 1 << 22):
     """Whole image when the joint register of two images stays small, else the largest square
     power-of-two tile with ``tiles · channels · (tile pixels)² <= budget`` amplitudes."""
     from qgm.art.brushes import MAX_JOINT_QUBITS
