@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from qgm.art import FRQI, HeightMap, blur, collage, grain, partial_swap, rotate, run
+from qgm.art import FRQI, HeightMap, blur, collage, grain, interfere, partial_swap, rotate, run
 from qgm.circuits import Circuit
 from qgm.errors import ParameterError, ResourceError
 from qgm.spaces import Images
@@ -152,3 +152,21 @@ def test_brush_errors_are_one_line():
         partial_swap(big, big, 0.5)
     with pytest.raises(ParameterError, match="same encoding"):
         partial_swap(e, FRQI(space).encode(_rand(1, space)), 0.5)
+
+
+def test_interfere_is_the_postselected_superposition():
+    space = Images(4, 4)
+    a, b = _rand(1, space, seed=6), _rand(1, space, seed=7)
+    enc = HeightMap(space)
+    ea, eb = enc.encode(a), enc.encode(b)
+    ts = torch.tensor([0.0, 0.3, 1.0], dtype=torch.float64)
+    out = interfere(ea, eb, ts)
+    assert out.batch == (3, 1) and torch.allclose(out.norms(), _ones(out), atol=TOL)
+    assert torch.allclose(out.decode()[0], a, atol=TOL) and torch.allclose(out.decode()[2], b, atol=TOL)
+    c, s = math.cos(0.15 * math.pi), math.sin(0.15 * math.pi)
+    pa, pb = ea.probs().reshape(-1), eb.probs().reshape(-1)
+    want = c * c * pa + s * s * pb + 2 * c * s * (pa * pb).sqrt()
+    assert torch.allclose(out.probs()[1].reshape(-1), want / want.sum(), atol=TOL)
+    mixed, _ = partial_swap(ea, eb, 0.5)
+    with pytest.raises(ParameterError, match="pure"):
+        interfere(mixed, eb, 0.5)

@@ -27,7 +27,8 @@ from qgm.errors import ParameterError, ResourceError
 from qgm.sim.sampling import check_shots, frequencies
 
 __all__ = [
-    "Strength", "check_wires", "run", "rotate", "blur", "blur_rates", "collage", "partial_swap", "grain", "MAX_JOINT_QUBITS",
+    "Strength", "check_wires", "run", "rotate", "blur", "blur_rates", "collage", "partial_swap", "interfere", "grain",
+    "MAX_JOINT_QUBITS",
 ]
 
 #: A brush strength: one value, or a 1-D tensor of values (one frame each).
@@ -143,6 +144,12 @@ def _joint(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return j.reshape(*j.shape[:-4], j.shape[-4] * j.shape[-3], j.shape[-2] * j.shape[-1])
 
 
+def _check_pair(a: Encoded, b: Encoded) -> None:
+    if a.encoding is not b.encoding and (type(a.encoding) is not type(b.encoding)
+                                         or a.encoding.space != b.encoding.space or a.n_qubits != b.n_qubits):
+        raise ParameterError("b: the two images need the same encoding and size; encode both with one Encoding")
+
+
 def partial_swap(a: Encoded, b: Encoded, t: Strength) -> tuple[Encoded, Encoded]:
     """QuantumBlur's ``swap_heights``: ``SWAP**t`` between wire ``q`` of ``a`` and wire ``q`` of ``b`` for every
     ``q`` on ``|ψ_a⟩|ψ_b⟩``, then each register's reduced state (the other measured: ``2**n`` branches).
@@ -151,9 +158,7 @@ def partial_swap(a: Encoded, b: Encoded, t: Strength) -> tuple[Encoded, Encoded]
     QuantumBlur); ``t = 0`` returns the inputs, ``t = 1`` exchanges them. Stored pixel masses move
     with the swapped weight ``sin²(πt/2)``.
     """
-    if a.encoding is not b.encoding and (type(a.encoding) is not type(b.encoding)
-                                         or a.encoding.space != b.encoding.space or a.n_qubits != b.n_qubits):
-        raise ParameterError("b: the two images need the same encoding and size; encode both with one Encoding")
+    _check_pair(a, b)
     n = a.n_qubits
     if 2 * n > MAX_JOINT_QUBITS:
         raise ResourceError(f"partial_swap: two {n}-qubit states make a {2 * n}-qubit register, more than "
@@ -175,6 +180,29 @@ def partial_swap(a: Encoded, b: Encoded, t: Strength) -> tuple[Encoded, Encoded]
     new_b = psi.reshape(*psi.shape[:-3], -1, d)
     return (a.with_states(new_a, (1 - weight) * ma + weight * mb),
             b.with_states(new_b, (1 - weight) * mb + weight * ma))
+
+
+def interfere(a: Encoded, b: Encoded, t: Strength) -> Encoded:
+    """Interference blend ``∝ cos(πt/2) |ψ_a⟩ + sin(πt/2) |ψ_b⟩``: the image register after preparing
+    ``cos(πt/2)|0⟩|ψ_a⟩ + sin(πt/2)|1⟩|ψ_b⟩``, an H on the which-image qubit and the outcome 0.
+
+    Its pixels are ``∝ c² p_a + s² p_b + 2cs Re(ψ_a* ψ_b)``: a cross-fade with the two images'
+    interference term (for height maps a glow where both are bright); ``t = 0`` gives ``a``, ``t = 1``
+    gives ``b``. Needs pure states (``R = 1``); stored masses move with ``sin²(πt/2)``.
+    """
+    _check_pair(a, b)
+    if a.states.shape[-2] != 1 or b.states.shape[-2] != 1:
+        raise ParameterError("a, b: interfere superposes pure states; apply it before decoherence or partial_swap")
+    tt = _strength(t, "t")
+    batch = torch.broadcast_shapes(a.states.shape[:-3], b.states.shape[:-3])
+    half = math.pi * _framed(tt, len(batch)).unsqueeze(-1) / 2
+    psi = torch.cos(half) * a.states + torch.sin(half) * b.states
+    norm = torch.linalg.vector_norm(psi, dim=-1, keepdim=True)
+    if bool((norm == 0).any()):
+        raise ParameterError("t: the two states cancel exactly at this t (ψ_b = -ψ_a); pick another t")
+    weight = torch.sin(half[..., 0]) ** 2  # (F, 1.., 1, 1) against meta (*batch, K, m)
+    ma, mb = torch.broadcast_tensors(a.meta, b.meta)
+    return a.with_states(psi / norm, (1 - weight) * ma + weight * mb)
 
 
 def grain(encoded: Encoded, shots: int, generator: Optional[torch.Generator] = None) -> Encoded:

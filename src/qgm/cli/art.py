@@ -1,7 +1,7 @@
 """``qgm art``: quantum image brushes and quantum latent seeds.
 
     qgm art blur IMG --theta 0.3 --out b.png [--frames N]
-    qgm art mix IMG IMG2 --t 0.5 --out m.png [--frames N]
+    qgm art mix IMG IMG2 --t 0.5 --out m.png [--frames N] [--method swap|interfere]
     qgm art collage IMG --gates h:x0,cx:y0>x2 --out c.png
     qgm art decohere IMG --channel dephasing --gamma 0.8 --wires y0,y1 --out d.png [--frames N]
     qgm art train-seeds RUN [--quick] [--seed S]
@@ -116,10 +116,12 @@ def _art_args(p: argparse.ArgumentParser) -> None:
     _image_args(b)
     b.add_argument("--theta", type=float, required=True, help="largest rotation angle in radians (0 = no blur)")
     b.add_argument("--axis", choices=("x", "y"), default="x", help="RX (smooth) or RY (interfering) rotations")
-    m = sub.add_parser("mix", help="partial swap of two images: t=0 the first, t=1 the second")
+    m = sub.add_parser("mix", help="partial swap or interference of two images: t=0 the first, t=1 the second")
     _image_args(m, second=True)
     m.add_argument("--t", type=float, required=True, help="swap fraction (SWAP**t on every qubit pair)")
-    m.add_argument("--out2", help="also write the second register's image here")
+    m.add_argument("--method", choices=("swap", "interfere"), default="swap",
+                   help="swap: QuantumBlur's partial swap of every qubit pair; interfere: cos|a> + sin|b> blend")
+    m.add_argument("--out2", help="also write the second register's image here (swap)")
     c = sub.add_parser("collage", help="fixed gates on address qubits (Heaney-style): h:x0,cx:y0>x2")
     _image_args(c)
     c.add_argument("--gates", required=True, help="comma-separated GATE:WIRE[>WIRE] items, e.g. h:x0,cx:y0>x2,x:c0")
@@ -176,12 +178,15 @@ def _mix_tile(space, budget: int = 1 << 22):
 def _mix(args: argparse.Namespace) -> int:
     import torch
 
-    from qgm.art import load_image, partial_swap, save_frames, stack_frames
+    from qgm.art import interfere, load_image, partial_swap, save_frames, stack_frames
 
     a, space = _load(args)
     b, space_b = load_image(args.image2, size=(space.h, space.w), grey=space.channels == 1)
     if space_b != space:
         raise ConfigError(f"IMG2: {space_b.describe()} cannot mix with {space.describe()}; pass --grey")
+    if args.method == "interfere":
+        enc = _encoding(args, space)
+        return _finish(args, interfere(enc.encode(a), enc.encode(b), _strengths(args.t, args.frames)), space)
     enc = _encoding(args, space, _mix_tile(space))
     ea, eb = enc.encode(a), enc.encode(b)
     ts = _strengths(args.t, args.frames).reshape(-1)
