@@ -87,13 +87,16 @@ def test_blur_conserves_mass_and_smooths():
     assert float(out.max()) < 0.8 and int((out > 0.05).sum()) >= 3
 
 
+def _pair(n, seeds):
+    """Two batches of ``n`` random 4x4 images and their height-map encodings."""
+    enc = HeightMap(Images(4, 4))
+    a, b = (_rand(n, enc.space, seed=s) for s in seeds)
+    return a, b, enc.encode(a), enc.encode(b)
+
+
 def test_partial_swap_endpoints_frames_and_norms():
-    space = Images(4, 4)
-    a, b = _rand(2, space, seed=3), _rand(2, space, seed=4)
-    enc = HeightMap(space)
-    ea, eb = enc.encode(a), enc.encode(b)
-    ts = torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64)
-    ma, mb = partial_swap(ea, eb, ts)
+    a, b, ea, eb = _pair(2, (3, 4))
+    ma, mb = partial_swap(ea, eb, torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64))
     assert ma.batch == (3, 2) and ma.states.shape[-2] == 16  # the partner traced out: 2**4 branches
     assert torch.allclose(ma.norms(), _ones(ma), atol=TOL) and torch.allclose(mb.norms(), _ones(mb), atol=TOL)
     da, db = ma.decode(), mb.decode()
@@ -155,12 +158,8 @@ def test_brush_errors_are_one_line():
 
 
 def test_interfere_is_the_postselected_superposition():
-    space = Images(4, 4)
-    a, b = _rand(1, space, seed=6), _rand(1, space, seed=7)
-    enc = HeightMap(space)
-    ea, eb = enc.encode(a), enc.encode(b)
-    ts = torch.tensor([0.0, 0.3, 1.0], dtype=torch.float64)
-    out = interfere(ea, eb, ts)
+    a, b, ea, eb = _pair(1, (6, 7))
+    out = interfere(ea, eb, torch.tensor([0.0, 0.3, 1.0], dtype=torch.float64))
     assert out.batch == (3, 1) and torch.allclose(out.norms(), _ones(out), atol=TOL)
     assert torch.allclose(out.decode()[0], a, atol=TOL) and torch.allclose(out.decode()[2], b, atol=TOL)
     c, s = math.cos(0.15 * math.pi), math.sin(0.15 * math.pi)
