@@ -109,8 +109,8 @@ def uniform_mmd_paper(parts: Any) -> float:
 
 
 def measure_double_gaussian(seed: int, quick: bool) -> dict[str, float]:
-    """Adam 0.1 with a cosine schedule for 500 steps (quick: 150), exact MMD."""
-    summary, parts = train_run(double_gaussian_config(150 if quick else 500), "liu_wang_double_gaussian", seed, quick)
+    """Adam 0.1 with a cosine schedule for 500 steps (quick: 300), exact MMD."""
+    summary, parts = train_run(double_gaussian_config(300 if quick else 500), "liu_wang_double_gaussian", seed, quick)
     with torch.no_grad():
         p = parts.model.probs().numpy()
     target = parts.dataset.target.numpy()
