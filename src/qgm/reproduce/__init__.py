@@ -11,8 +11,13 @@ __all__ = ["CLAIMS", "Claim", "ClaimResult", "run_claim", "summarise", "result_p
 
 #: Modules whose import registers claims (one per published claim or family of claims).
 CLAIM_MODULES: tuple[str, ...] = (
-    "qgm.reproduce.liu_wang", "qgm.reproduce.qgan", "qgm.reproduce.geometry", "qgm.reproduce.trainability",
-    "qgm.reproduce.finance", "qgm.reproduce.amplitude_amplification",
+    "qgm.reproduce.liu_wang",
+    "qgm.reproduce.qgan",
+    "qgm.reproduce.geometry",
+    "qgm.reproduce.trainability",
+    "qgm.reproduce.finance",
+    "qgm.reproduce.amplitude_amplification",
+    "qgm.reproduce.art",
 )
 
 for _module in CLAIM_MODULES:
