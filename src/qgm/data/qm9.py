@@ -26,6 +26,7 @@ import csv
 import importlib
 import importlib.util
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterable, Optional, Sequence, Union
@@ -196,6 +197,15 @@ def qm9pack_smiles() -> list[str]:
     return smiles
 
 
+@lru_cache(maxsize=4)
+def _encoded(source: Optional[str], n: Optional[int], seed: int, codec: MoleculeCodec
+             ) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[str, ...], int]:
+    """:func:`_choose` of a source, kept for the process (runs of one study share their data)."""
+    raw = qm9pack_smiles() if source is None else read_smiles_file(source)
+    graphs, canon, skipped = _choose(raw, codec, n, seed)
+    return graphs, tuple(canon), skipped
+
+
 def read_smiles_file(path: Union[str, Path]) -> list[str]:
     """SMILES of a file: a CSV with a ``SMILES`` / ``smiles`` column, or a ``.smi`` / text file (first
     whitespace-separated field of every non-empty line not starting with ``#``)."""
@@ -267,8 +277,9 @@ class QM9(Dataset):
             n_molecules = check_positive_int("n_molecules", n_molecules)
         self.codec = MoleculeCodec(check_positive_int("max_atoms", max_atoms), tuple(atoms))
         chem()
-        raw = qm9pack_smiles() if source is None else read_smiles_file(source)
-        graphs, self.smiles, self.n_skipped = _choose(raw, self.codec, n_molecules, int(seed))
+        path = None if source is None else str(Path(source).resolve())
+        graphs, smiles, self.n_skipped = _encoded(path, n_molecules, int(seed), self.codec)
+        self.smiles = list(smiles)
         self.train_smiles = frozenset(self.smiles)
         self.source = "qm9pack" if source is None else str(source)
         super().__init__("qm9", self.codec.space, graphs)
