@@ -147,3 +147,36 @@ _claim("qgan_hg_no_collapse", "QGAN-HG (mr) resists mode collapse: higher unique
 
 #: The claims of this module.
 CLAIM_NAMES = ("qgan_hg_parameters", "qgan_hg_qed_higher", "qgan_hg_sa_lower", "qgan_hg_stable", "qgan_hg_no_collapse")
+
+
+# ---------------------------------------------------------------------------- the side-by-side table
+TABLE_METRICS = ("validity", "validity_molgan", "uniqueness", "novelty", "diversity", "qed", "logp", "sa", "sa_norm", "logp_norm",
+                 "validity_last10", "uniqueness_last10", "validity_max")
+
+
+def _cell(values: list[float]) -> str:
+    vals = [v for v in values if np.isfinite(v)]
+    if not vals:
+        return "–"
+    if len(vals) == 1:
+        return f"{vals[0]:.3f}"
+    return f"{np.median(vals):.3f} [{min(vals):.3f}, {max(vals):.3f}]"
+
+
+def table(seeds: tuple[int, ...] = (0, 1, 2), quick: bool = False) -> str:
+    """Markdown table of the finished runs (median [min, max] over the seeds that have finished;
+    nothing is trained here). Parameter shares are exact, relative to MolGAN's generator."""
+    base = 396_610
+    head = "| model | generator params (% of MolGAN) | seeds done | " + " | ".join(TABLE_METRICS) + " |"
+    rows = [head, "|" + "---|" * (3 + len(TABLE_METRICS))]
+    for model in MODELS:
+        done = [RUNS / f"{model}_s{s}{'_quick' if quick else ''}" for s in seeds]
+        done = [d for d in done if (d / "summary.json").is_file()]
+        if not done:
+            rows.append(f"| {model} | – | 0 | " + " | ".join("–" for _ in TABLE_METRICS) + " |")
+            continue
+        metrics = [_run_metrics(d) for d in done]
+        n = int(metrics[0]["generator_n_params"])
+        cells = [_cell([m.get(k, float("nan")) for m in metrics]) for k in TABLE_METRICS]
+        rows.append(f"| {model} | {n:,} ({100 * n / base:.2f}%) | {len(done)} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
