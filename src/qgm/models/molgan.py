@@ -252,20 +252,20 @@ class MolecularGAN(AdversarialModel):
         self,
         latent: nn.Module,
         hidden: Sequence[int],
-        max_atoms: int,
-        atom_types: int,
-        bond_types: int,
-        critic: Optional[dict[str, Any]],
-        reward: Optional[Sequence[str]],
-        atoms: Optional[Sequence[str]],
-        rl_weight: float,
-        decode: str,
-        loss: str,
-        d_steps: int,
-        g_steps: int,
-        gp_weight: float,
-        dtype: str,
-        seed: int,
+        max_atoms: int = 9,
+        atom_types: int = 5,
+        bond_types: int = 5,
+        critic: Optional[dict[str, Any]] = None,
+        reward: Optional[Sequence[str]] = None,
+        atoms: Optional[Sequence[str]] = None,
+        rl_weight: float = 0.0,
+        decode: str = "gumbel",
+        loss: str = "wgan-gp",
+        d_steps: int = 5,
+        g_steps: int = 1,
+        gp_weight: float = 10.0,
+        dtype: str = "float32",
+        seed: int = 0,
     ) -> None:
         space = Graphs(max_atoms, atom_types, bond_types)
         if not hidden or any(int(h) < 1 for h in hidden):
@@ -366,29 +366,10 @@ class MolecularGAN(AdversarialModel):
 class MolGAN(MolecularGAN):
     """MolGAN with a Gaussian latent ``z ~ N(0, I_latent_dim)``; ``hidden`` [128, 256, 512] is MolGAN
     (396,610 generator parameters on QM9), ``[128]`` the reference's "mr" classical ablation.
-    Other arguments: :class:`MolecularGAN`."""
+    Other keyword arguments: :class:`MolecularGAN` (space, critic, reward, loss, steps, dtype, seed)."""
 
-    def __init__(
-        self,
-        hidden: Sequence[int] = COMPLEXITY["nr"],
-        latent_dim: int = 8,
-        max_atoms: int = 9,
-        atom_types: int = 5,
-        bond_types: int = 5,
-        critic: Optional[dict[str, Any]] = None,
-        reward: Optional[Sequence[str]] = None,
-        atoms: Optional[Sequence[str]] = None,
-        rl_weight: float = 0.0,
-        decode: str = "gumbel",
-        loss: str = "wgan-gp",
-        d_steps: int = 5,
-        g_steps: int = 1,
-        gp_weight: float = 10.0,
-        dtype: str = "float32",
-        seed: int = 0,
-    ) -> None:
-        super().__init__(GaussianLatent(latent_dim), hidden, max_atoms, atom_types, bond_types, critic, reward, atoms,
-                         rl_weight, decode, loss, d_steps, g_steps, gp_weight, dtype, seed)
+    def __init__(self, hidden: Sequence[int] = COMPLEXITY["nr"], latent_dim: int = 8, **options: Any) -> None:
+        super().__init__(GaussianLatent(latent_dim), hidden, **options)
         self._config = {"latent_dim": int(latent_dim), **self._shared}
 
 
@@ -415,24 +396,9 @@ def graph_options(dataset: Any) -> dict[str, Any]:
 
 
 @MODELS.register("molgan", accepts=(Graphs,))
-def molgan(
-    dataset: Any,
-    complexity: Optional[str] = None,
-    hidden: Optional[Sequence[int]] = None,
-    latent_dim: int = 8,
-    critic: Optional[dict[str, Any]] = None,
-    reward: Optional[Sequence[str]] = None,
-    rl_weight: float = 0.0,
-    decode: str = "gumbel",
-    loss: str = "wgan-gp",
-    d_steps: int = 5,
-    g_steps: int = 1,
-    gp_weight: float = 10.0,
-    dtype: str = "float32",
-    seed: int = 0,
-) -> MolGAN:
+def molgan(dataset: Any, complexity: Optional[str] = None, hidden: Optional[Sequence[int]] = None,
+           latent_dim: int = 8, seed: int = 0, **options: Any) -> MolGAN:
     """Registered factory: :class:`MolGAN` on the dataset's graphs (``complexity`` ``nr`` = MolGAN,
-    ``mr`` / ``hr`` = the reference's reduced classical generators; or explicit ``hidden``)."""
-    return MolGAN(resolve_hidden(complexity, hidden, "nr"), latent_dim, critic=critic, reward=reward,
-                  rl_weight=rl_weight, decode=decode, loss=loss, d_steps=d_steps, g_steps=g_steps,
-                  gp_weight=gp_weight, dtype=dtype, seed=seed, **graph_options(dataset))
+    ``mr`` / ``hr`` = the reference's reduced classical generators; or explicit ``hidden``); other
+    options as :class:`MolecularGAN` (``critic``, ``reward``, ``rl_weight``, ``decode``, ``loss``, …)."""
+    return MolGAN(resolve_hidden(complexity, hidden, "nr"), latent_dim, seed=seed, **options, **graph_options(dataset))

@@ -128,7 +128,7 @@ class QGANHG(MolecularGAN):
         hidden: generator widths (``qgm.models.molgan.COMPLEXITY``: mr [128], hr [16], nr [128, 256, 512]).
         n_qubits, n_layers, n_patches, encoding, init_scale, diff_method: the latent circuit
             (:class:`QuantumLatent`; reference: 8 qubits, 1 layer, 1 patch, shared noise, U[−π, π)).
-        Other arguments: :class:`qgm.models.molgan.MolecularGAN`.
+        options: the other keyword arguments of :class:`qgm.models.molgan.MolecularGAN`.
     """
 
     def __init__(
@@ -140,24 +140,11 @@ class QGANHG(MolecularGAN):
         encoding: str = "shared",
         init_scale: float = math.pi,
         diff_method: str = "backprop",
-        max_atoms: int = 9,
-        atom_types: int = 5,
-        bond_types: int = 5,
-        critic: Optional[dict[str, Any]] = None,
-        reward: Optional[Sequence[str]] = None,
-        atoms: Optional[Sequence[str]] = None,
-        rl_weight: float = 0.0,
-        decode: str = "gumbel",
-        loss: str = "wgan-gp",
-        d_steps: int = 5,
-        g_steps: int = 1,
-        gp_weight: float = 10.0,
-        dtype: str = "float32",
-        seed: int = 0,
+        **options: Any,
     ) -> None:
-        latent = QuantumLatent(n_qubits, n_layers, n_patches, encoding, init_scale, diff_method, int(seed) + 3)
-        super().__init__(latent, hidden, max_atoms, atom_types, bond_types, critic, reward, atoms, rl_weight, decode,
-                         loss, d_steps, g_steps, gp_weight, dtype, seed)
+        seed = int(options.get("seed", 0))
+        latent = QuantumLatent(n_qubits, n_layers, n_patches, encoding, init_scale, diff_method, seed + 3)
+        super().__init__(latent, hidden, **options)
         self._config = {
             "n_qubits": int(n_qubits), "n_layers": int(n_layers), "n_patches": int(n_patches), "encoding": encoding,
             "init_scale": float(init_scale), "diff_method": diff_method, **self._shared,
@@ -170,30 +157,9 @@ class QGANHG(MolecularGAN):
 
 
 @MODELS.register("qgan_hg", accepts=(Graphs,))
-def qgan_hg(
-    dataset: Any,
-    complexity: Optional[str] = None,
-    hidden: Optional[Sequence[int]] = None,
-    n_qubits: int = 8,
-    n_layers: int = 1,
-    n_patches: int = 1,
-    encoding: str = "shared",
-    init_scale: float = math.pi,
-    diff_method: str = "backprop",
-    critic: Optional[dict[str, Any]] = None,
-    reward: Optional[Sequence[str]] = None,
-    rl_weight: float = 0.0,
-    decode: str = "gumbel",
-    loss: str = "wgan-gp",
-    d_steps: int = 5,
-    g_steps: int = 1,
-    gp_weight: float = 10.0,
-    dtype: str = "float32",
-    seed: int = 0,
-) -> QGANHG:
+def qgan_hg(dataset: Any, complexity: Optional[str] = None, hidden: Optional[Sequence[int]] = None, seed: int = 0,
+            **options: Any) -> QGANHG:
     """Registered factory: :class:`QGANHG` on the dataset's graphs (``complexity`` mr (default) / hr / nr,
-    or explicit ``hidden``; ``n_patches: 2, n_qubits: 8`` is P2QGAN-HG)."""
-    return QGANHG(resolve_hidden(complexity, hidden, "mr"), n_qubits, n_layers, n_patches, encoding, init_scale,
-                  diff_method, critic=critic, reward=reward, rl_weight=rl_weight, decode=decode, loss=loss,
-                  d_steps=d_steps, g_steps=g_steps, gp_weight=gp_weight, dtype=dtype, seed=seed,
-                  **graph_options(dataset))
+    or explicit ``hidden``; ``n_patches: 2, n_qubits: 8`` is P2QGAN-HG); other options as :class:`QGANHG`
+    (circuit) and :class:`qgm.models.molgan.MolecularGAN` (critic, reward, loss, …)."""
+    return QGANHG(resolve_hidden(complexity, hidden, "mr"), seed=seed, **options, **graph_options(dataset))
