@@ -18,6 +18,7 @@ CLAIM_MODULES: tuple[str, ...] = (
     "qgm.reproduce.finance",
     "qgm.reproduce.amplitude_amplification",
     "qgm.reproduce.art",
+    "qgm.reproduce.molecules",
 )
 
 for _module in CLAIM_MODULES:
