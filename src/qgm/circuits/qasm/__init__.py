@@ -1,0 +1,14 @@
+"""OpenQASM in and out.
+
+* :func:`to_qasm` (:mod:`.export`): a circuit as OpenQASM 3 (reads back exactly) or 2.
+* :func:`from_qasm` (:mod:`.parser`): OpenQASM 3 (or 2) text as a circuit.
+
+The reader's pieces: :mod:`.lexer` (tokens), :mod:`.expressions` (angle
+expressions and their affine values), :mod:`.library` (gate tables of both
+directions), :mod:`.equivalence` (recognising definitions of catalogue gates).
+"""
+from qgm.circuits.qasm.export import to_qasm
+from qgm.circuits.qasm.library import QASM2_DEFINITIONS, QASM3_DEFINITIONS
+from qgm.circuits.qasm.parser import from_qasm
+
+__all__ = ["to_qasm", "from_qasm", "QASM2_DEFINITIONS", "QASM3_DEFINITIONS"]
