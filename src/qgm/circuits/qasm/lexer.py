@@ -28,9 +28,12 @@ KEYWORDS = frozenset(
 _MAX_MESSAGE = 600  # characters of an error message; user text beyond it is elided
 
 
-def clip(text: str, n: int = 60) -> str:
-    """``text`` shortened to at most ``n`` characters (for user text quoted in messages)."""
-    return text if len(text) <= n else text[: n - 3] + "..."
+def clip(text: str, n: int = 60, keep_end: bool = False) -> str:
+    """``text`` shortened to at most ``n`` characters (for user text quoted in messages); ``keep_end``
+    keeps its end instead of its start (for file paths)."""
+    if len(text) <= n:
+        return text
+    return "..." + text[3 - n :] if keep_end else text[: n - 3] + "..."
 
 
 def error(line: int, msg: str) -> CircuitError:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import re
 from pathlib import Path
 from typing import Union
@@ -88,6 +89,7 @@ _QUBIT_PARTS = re.compile(rf"({_ID})[ \t]*\[[ \t]*([0-9]+)[ \t]*\]")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _STATEMENT_WORDS = KEYWORDS - {"U", "CX"}  # words that start something other than a gate call
 _CACHED_ARGUMENTS = 1 << 16
+_CHUNK = 1 << 20  # bytes read at a time from a file
 
 
 class Parser:
@@ -578,16 +580,24 @@ def from_qasm(source: Union[str, bytes], *, limits: QasmLimits | None = None) ->
 
 def read_qasm(path: Union[str, Path], *, limits: QasmLimits | None = None) -> Circuit:
     """Read the OpenQASM file at ``path`` (UTF-8) with :func:`from_qasm`; a file larger than
-    ``limits.max_chars`` bytes is refused before it is read."""
+    ``limits.max_chars`` bytes is refused before it is read (a file of unknown size, such as a pipe,
+    as soon as that much has been read)."""
     limits = DEFAULT_LIMITS if limits is None else limits
+    what = f"the OpenQASM file {clip(str(path), 80, keep_end=True)!r}"
     try:
         with open(path, "rb") as f:
-            data = f.read(limits.max_chars + 1)
+            size = os.fstat(f.fileno()).st_size
+            if size > limits.max_chars:
+                raise CircuitError(limits.refuse("max_chars", size, what))
+            chunks, total = [], 0
+            while chunk := f.read(_CHUNK):
+                total += len(chunk)
+                if total > limits.max_chars:
+                    raise CircuitError(limits.refuse("max_chars", total, f"{what} (at least)"))
+                chunks.append(chunk)
     except OSError as exc:
-        raise CircuitError(
-            f"cannot read the OpenQASM file {clip(str(path))!r} ({exc.strerror or exc}); give a readable file"
-        ) from None
-    return from_qasm(data, limits=limits)
+        raise CircuitError(f"cannot read {what} ({exc.strerror or exc}); give a readable file") from None
+    return from_qasm(b"".join(chunks), limits=limits)
 
 
 def _text(source: object, limits: QasmLimits) -> str:
