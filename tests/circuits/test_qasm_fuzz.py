@@ -207,7 +207,7 @@ def test_size_limits_refuse_before_reading(tmp_path):
     refused(text.encode(), rf"needs max_chars={len(text):,}", limits=limits)
     path = tmp_path / "big.qasm"
     path.write_text(text)
-    refused(path, rf"the OpenQASM file .*big\.qasm' needs max_chars={len(text):,} but the limit is 1,000", limits=limits)
+    refused(path, rf"^the OpenQASM file .*big\.qasm' needs max_chars={len(text):,} but", limits=limits)
     refused(text, r"^line 14: .*needs max_gates=11 but the limit is 10", limits=QasmLimits(max_gates=10))
 
 
