@@ -32,6 +32,8 @@ __all__ = ["Register", "Call", "GateDef", "UnitaryDef", "Program"]
 
 _INTERNED = 1 << 16  # angle-free ops kept for reuse (one Op object per gate kind and wires)
 _MAX_CHECKED_BODY = 1000  # gates of a definition compared with the catalogue gate of its name
+#: Sizes of definitions saturate here: a chain of doubling definitions would otherwise hold ever longer integers.
+SIZE_CAP = 2**62
 
 
 @dataclass
@@ -61,7 +63,7 @@ class GateDef:
     Attributes:
         origin: "defined at line N" or "standard definition", for messages.
         native: the catalogue gate the body equals (a call then emits that gate), or None.
-        size: gates one call emits once expanded.
+        size: gates one call emits once expanded (at most :data:`SIZE_CAP`).
         depth: nesting depth of definitions under this one (1: the body calls no defined gate).
     """
 
@@ -118,6 +120,7 @@ class Program:
         self.defs: dict[str, GateDef] = {}
         self.unitaries: dict[str, UnitaryDef] = {}
         self.measured: dict[int, int] = {}  # wire -> line
+        self._measured_registers: set[range] = set()
         self.ops: list[Op] = []
         self.slot_ops: list[int] = []  # indices of ops with a slot angle
         self.last_line = 1
@@ -154,7 +157,7 @@ class Program:
 
     def add_definition(self, d: GateDef) -> None:
         """Register ``d``: its size and depth from its body, and the catalogue gate it equals if any."""
-        d.size = sum(_size(c.target) for c in d.body)
+        d.size = min(sum(_size(c.target) for c in d.body), SIZE_CAP)
         d.depth = 1 + max((_depth(c.target) for c in d.body), default=0)
         canon = canonical_name(d.name)
         if canon is not None and (GATES[canon].n_params, GATES[canon].n_wires) == (len(d.params), len(d.qubits)):
@@ -174,6 +177,11 @@ class Program:
         self._resolved.clear()
 
     def mark_measured(self, wires: Sequence[int], line: int) -> None:
+        """Record the first measurement of each of ``wires`` (a whole register is walked only once)."""
+        if isinstance(wires, range):
+            if wires in self._measured_registers:
+                return
+            self._measured_registers.add(wires)
         for w in wires:
             self.measured.setdefault(w, line)
 
@@ -202,8 +210,8 @@ class Program:
                 )
 
     # -- qubits -------------------------------------------------------------------
-    def wires(self, qa: QArg) -> list[int]:
-        """The wires of a qubit argument (a whole register: all of its wires)."""
+    def wires(self, qa: QArg) -> Sequence[int]:
+        """The wires of a qubit argument (a whole register: the range of its wires, made in O(1))."""
         if qa[0] == "$":
             if self.registers:
                 raise error(qa[2], "cannot mix physical qubits ($k) with declared registers; use one style")
@@ -222,7 +230,7 @@ class Program:
                 f"declare it with 'qubit[n] {clip(name)};'",
             )
         if idx is None:
-            return list(range(reg.start, reg.start + reg.size))
+            return range(reg.start, reg.start + reg.size)
         if reg.scalar:
             raise error(line, f"'{name}' is a single qubit ({reg.decl}); write it without an index")
         k = int(idx) if isinstance(idx, float) else self.const_int(idx, "a qubit index")
@@ -288,7 +296,8 @@ class Program:
             raise error(line, self.limits.refuse("max_depth", target[1].depth, what))
         needed = len(self.ops) + (target[1].size if target[0] == "def" else 1) * reps
         if needed > self.limits.max_gates:
-            raise error(line, self.limits.refuse("max_gates", needed, f"the circuit with gate '{clip(name)}' here"))
+            what = f"the circuit with gate '{clip(name)}' here" + (" (at least)" if needed >= SIZE_CAP else "")
+            raise error(line, self.limits.refuse("max_gates", needed, what))
         if reps == 1:
             self._apply_on(target, name, tuple([w[0] for w in wire_lists]), vals, line)
             return
