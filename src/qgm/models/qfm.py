@@ -44,9 +44,9 @@ from qgm.registry import MODELS
 from qgm.spaces import DensityMatrices
 
 __all__ = [
-    "QuantumFlowMatching", "TETRAHEDRON", "stratonovich_kernel", "wigner_frame", "wigner_function", "wigner_inverse",
-    "wigner_values", "nearest_density_matrix", "trace_normalised", "REPRESENTATIONS", "PROJECTIONS", "SOLVERS",
-    "COUPLINGS", "MAX_QFM_QUBITS",
+    "QuantumFlowMatching", "TETRAHEDRON", "stratonovich_kernel", "product_kernels", "wigner_frame",
+    "wigner_function", "wigner_inverse", "wigner_values", "nearest_density_matrix", "trace_normalised",
+    "REPRESENTATIONS", "PROJECTIONS", "SOLVERS", "COUPLINGS", "MAX_QFM_QUBITS",
 ]
 
 #: The four tetrahedron directions (unit vectors, pairwise ``n_i·n_j = −1/3``).
@@ -83,18 +83,21 @@ def _kron_all(factors: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def product_kernels(directions: torch.Tensor) -> torch.Tensor:
+    """``⊗_k Δ(Ω_k)`` ``(K, 2**n, 2**n)`` at points ``directions`` ``(K, n, 3)`` (one Bloch direction per qubit)."""
+    return _kron_all(stratonovich_kernel(directions))
+
+
 def wigner_frame(n_qubits: int) -> torch.Tensor:
     """The ``4**n`` kernels ``⊗_k Δ(n_{j_k})`` on the tetrahedron grid ``(4**n, 2**n, 2**n)``."""
     n = _check_qubits(n_qubits)
     grid = torch.cartesian_prod(*[torch.arange(4)] * n).reshape(-1, n)
-    return _kron_all(stratonovich_kernel(TETRAHEDRON)[grid])
+    return product_kernels(TETRAHEDRON[grid])
 
 
 def wigner_values(rho: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
-    """``W_ρ`` at points ``directions`` ``(K, n, 3)`` (one Bloch direction per qubit) -> ``(N, K)`` for
-    matrices ``rho`` ``(N, 2**n, 2**n)``."""
-    kernels = _kron_all(stratonovich_kernel(directions))
-    return torch.einsum("nij,kji->nk", rho.to(torch.complex128), kernels).real
+    """``W_ρ`` at points ``directions`` ``(K, n, 3)`` -> ``(N, K)`` for matrices ``rho`` ``(N, 2**n, 2**n)``."""
+    return torch.einsum("nij,kji->nk", rho.to(torch.complex128), product_kernels(directions)).real
 
 
 def wigner_function(rho: torch.Tensor) -> torch.Tensor:
