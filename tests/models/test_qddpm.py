@@ -1,7 +1,9 @@
 """QuDDPM, direct transport and the state QGAN: forward scrambling, ancilla branches, the unbiased
 branch-mixture MMD, greedy step-by-step training on the Trainer, runs and CLI sampling."""
 import itertools
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,6 +36,7 @@ from qgm.registry import DATASETS, MODELS
 from qgm.train import Trainer, run_config, sample_run
 
 C = torch.complex128
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def gen(seed):
@@ -309,3 +312,17 @@ def test_a_run_trains_resumes_and_samples_complex_states(tmp_path):
     assert saved.dtype == np.complex128 and saved.shape == (100, 2)
     samples = np.load(tmp_path / "whole" / "samples.npy")
     assert samples.dtype == np.complex128 and samples.shape == (20, 2)
+    assert cli_main(["diffusion-plots", str(tmp_path / "whole"), "--n", "20", "--out", str(tmp_path / "p")]) == 0
+    curves = json.loads((tmp_path / "p" / "diffusion_curves.json").read_text())
+    assert len(curves["mmd_backward"]) == 3 and len(curves["centre_forward"]) == 3
+    assert curves["centre_forward"][0] > curves["centre_forward"][2]  # diffusion moves the states off the centre
+    assert (tmp_path / "p" / "bloch_trajectory.png").stat().st_size > 0 and (tmp_path / "p" / "metric_vs_step.png").exists()
+
+
+@pytest.mark.parametrize("example", ["quddpm_cluster2", "quddpm_phase4", "qfm_wigner2"])
+def test_examples_build(example):
+    from qgm.train import build_run, load_config
+
+    parts = build_run(load_config(EXAMPLES / f"{example}.yaml"))
+    if isinstance(parts.model, QuDDPM):  # greedy schedule: every diffusion step gets its epochs
+        assert parts.config.train.steps == parts.model.steps * parts.model.epochs_per_step
