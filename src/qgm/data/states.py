@@ -72,30 +72,40 @@ NOISE_PSI0 = (math.sqrt(0.1) * complex(math.cos(0.8), math.sin(0.8)),
               math.sqrt(0.35) * complex(math.cos(2.4), math.sin(2.4)))
 
 
-def _as_states(name: str, states: Any) -> torch.Tensor:
-    """``states`` as complex128 ``(N, 2**n)``; a DataError for a bad shape (norms are checked by the space)."""
-    t = torch.as_tensor(np.asarray(states, dtype=np.complex128)) if not isinstance(states, torch.Tensor) \
-        else states.to(torch.complex128)
-    if t.dim() == 1:
+def _as_quantum(name: str, x: Any, matrices: bool) -> torch.Tensor:
+    """``x`` as complex128 pure states ``(N, 2**n)`` (a single state may be 1-D) or density matrices
+    ``(N, 2**n, 2**n)``; a DataError for a bad shape (norms and traces are checked by the space)."""
+    t = x.to(torch.complex128) if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x, dtype=np.complex128))
+    if not matrices and t.dim() == 1:
         t = t[None]
-    dim = t.shape[-1] if t.dim() == 2 else 0
-    if t.dim() != 2 or t.shape[0] == 0 or dim < 2 or dim & (dim - 1):
-        raise DataError(f"{name}: expected states (N, 2**n) with n >= 1, got shape {tuple(t.shape)}")
+    rank = 3 if matrices else 2
+    dim = t.shape[-1] if t.dim() == rank else 0
+    if t.dim() != rank or t.shape[0] == 0 or (matrices and t.shape[1] != dim) or dim < 2 or dim & (dim - 1):
+        what = "density matrices (N, 2**n, 2**n)" if matrices else "states (N, 2**n) with n >= 1"
+        raise DataError(f"{name}: expected {what}, got shape {tuple(t.shape)}")
     return t
 
 
-class StateEnsemble(Dataset):
-    """``N`` pure states of ``n`` qubits: ``train`` ``(N, 2**n)`` complex128, ``test`` likewise or None."""
+class _Ensemble(Dataset):
+    """``N`` quantum states of ``n`` qubits in the space ``space_type(n)`` (``train``, optional ``test``)."""
+
+    space_type: type = PureStates
 
     def __init__(self, name: str, states: Any, test: Any = None) -> None:
-        train = _as_states(f"{name}.train", states)
-        n = int(train.shape[1]).bit_length() - 1
-        super().__init__(name, PureStates(n), train, None if test is None else _as_states(f"{name}.test", test))
+        matrices = self.space_type is DensityMatrices
+        train = _as_quantum(f"{name}.train", states, matrices)
+        n = int(train.shape[-1]).bit_length() - 1
+        super().__init__(name, self.space_type(n), train,
+                         None if test is None else _as_quantum(f"{name}.test", test, matrices))
 
     @property
     def n_qubits(self) -> int:
         """Qubits of each state."""
         return self.space.n  # type: ignore[attr-defined]
+
+
+class StateEnsemble(_Ensemble):
+    """``N`` pure states of ``n`` qubits: ``train`` ``(N, 2**n)`` complex128, ``test`` likewise or None."""
 
 
 class StateTarget(StateEnsemble):
@@ -453,27 +463,10 @@ def haar_state_ensemble(n_qubits: int = 1, n_train: int = 1000, n_test: int = 10
 
 
 # ---------------------------------------------------------------------------- density matrices
-def _as_densities(name: str, rho: Any) -> torch.Tensor:
-    t = rho.to(torch.complex128) if isinstance(rho, torch.Tensor) else torch.as_tensor(np.asarray(rho, np.complex128))
-    d = t.shape[-1] if t.dim() == 3 else 0
-    if t.dim() != 3 or t.shape[0] == 0 or t.shape[1] != d or d < 2 or d & (d - 1):
-        raise DataError(f"{name}: expected density matrices (N, 2**n, 2**n), got shape {tuple(t.shape)}")
-    return t
-
-
-class DensityEnsemble(Dataset):
+class DensityEnsemble(_Ensemble):
     """``N`` density matrices of ``n`` qubits (space ``DensityMatrices(n)``), ``train``/``test`` ``(N, d, d)``."""
 
-    def __init__(self, name: str, train: Any, test: Any = None) -> None:
-        train = _as_densities(f"{name}.train", train)
-        n = int(train.shape[1]).bit_length() - 1
-        super().__init__(name, DensityMatrices(n), train,
-                         None if test is None else _as_densities(f"{name}.test", test))
-
-    @property
-    def n_qubits(self) -> int:
-        """Qubits of each state."""
-        return self.space.n  # type: ignore[attr-defined]
+    space_type = DensityMatrices
 
 
 def _depolarised(states: torch.Tensor, max_p: float, generator: torch.Generator) -> torch.Tensor:
