@@ -79,8 +79,9 @@ from qgm.registry import MODELS
 from qgm.spaces import PureStates
 
 __all__ = [
-    "QuDDPM", "forward_diffuse", "scramble", "scramble_angles", "denoiser_circuit", "diffusion_schedule", "embed_ancillas",
-    "ancilla_isometry", "QDDPM_LOSSES", "QDDPM_DIFF_METHODS", "DEFAULT_OPTIMIZER", "reference_parameter_order",
+    "QuDDPM", "forward_diffuse", "scramble", "scramble_angles", "denoiser_circuit", "diffusion_schedule",
+    "embed_ancillas", "ancilla_isometry", "stream_generator", "QDDPM_LOSSES", "QDDPM_DIFF_METHODS", "DEFAULT_OPTIMIZER",
+    "reference_parameter_order",
 ]
 
 QDDPM_LOSSES = ("mmd", "mmd_sampled", "wasserstein")
@@ -99,7 +100,8 @@ def _positive(value: Any, field: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def _seeded(*tags: int) -> torch.Generator:
+def stream_generator(*tags: int) -> torch.Generator:
+    """A generator seeded from the integers ``tags`` (e.g. ``(seed, stream, step)``): independent streams."""
     seed = int(np.random.SeedSequence([int(t) for t in tags]).generate_state(1, np.uint64)[0] >> np.uint64(1))
     return torch.Generator().manual_seed(seed)
 
@@ -369,7 +371,7 @@ class QuDDPM(GenerativeModel):
 
     def training_inputs(self) -> torch.Tensor:
         """The fixed Haar training inputs ``(n_inputs, 2**n)`` (seeded by ``seed``)."""
-        return haar_states(self.space.n, self.n_inputs, generator=_seeded(self.seed, _STREAM_INPUTS)  # type: ignore
+        return haar_states(self.space.n, self.n_inputs, generator=stream_generator(self.seed, _STREAM_INPUTS)  # type: ignore
                            ).to(self.theta[0].device)
 
     def stage_inputs(self, t: int) -> torch.Tensor:
@@ -382,7 +384,7 @@ class QuDDPM(GenerativeModel):
         with torch.no_grad():
             while s > t + 1:
                 s -= 1
-                states = self.step_states(states, s, _seeded(self.seed, _STREAM_PUSH, s))
+                states = self.step_states(states, s, stream_generator(self.seed, _STREAM_PUSH, s))
         self._cache = (s, states)
         return states
 

@@ -27,20 +27,20 @@ from qgm.errors import ConfigError
 from qgm.losses.ensemble import branch_decomposition, haar_states, measure_ancillas
 from qgm.models.adversarial import AdversarialModel, positive_int
 from qgm.models.base import check_n_samples
-from qgm.models.qddpm import ancilla_isometry, denoiser_circuit
+from qgm.models.qddpm import ancilla_isometry, denoiser_circuit, stream_generator
 from qgm.registry import MODELS
 from qgm.spaces import PureStates
 
 __all__ = ["StateQGAN", "StateGeneratorPlayer", "QuantumStateCritic"]
 
-#: Tag of the random stream of the fixed Haar training inputs.
-_STREAM_INPUTS = 1
+#: Tags of the random streams of the initial angles (generator, critic) and of the fixed Haar training inputs.
+_STREAM_GENERATOR, _STREAM_CRITIC, _STREAM_INPUTS = 0, 1, 2
 #: Largest |⟨Z_0⟩| turned into a logit (keeps 2 atanh finite).
 _Z_CLIP = 1 - 1e-12
 
 
-def _initial_angles(n: int, scale: float, seed: int) -> torch.Tensor:
-    return scale * torch.randn(n, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+def _initial_angles(n: int, scale: float, seed: int, stream: int) -> torch.Tensor:
+    return scale * torch.randn(n, generator=stream_generator(seed, stream), dtype=torch.float64)
 
 
 class StateGeneratorPlayer(nn.Module):
@@ -52,7 +52,7 @@ class StateGeneratorPlayer(nn.Module):
         self.space = PureStates(n_qubits)
         self.n_ancilla, self.n_inputs, self.seed = n_ancilla, n_inputs, seed
         self.circuit = denoiser_circuit(n_qubits + n_ancilla, layers)
-        self.theta = nn.Parameter(_initial_angles(self.circuit.n_params, init_scale, seed))
+        self.theta = nn.Parameter(_initial_angles(self.circuit.n_params, init_scale, seed, _STREAM_GENERATOR))
         self.data = data
 
     def get_extra_state(self) -> dict[str, Any]:
@@ -63,7 +63,7 @@ class StateGeneratorPlayer(nn.Module):
 
     def inputs(self) -> torch.Tensor:
         """The fixed Haar training inputs ``(n_inputs, 2**n)``."""
-        g = torch.Generator().manual_seed(self.seed + _STREAM_INPUTS)
+        g = stream_generator(self.seed, _STREAM_INPUTS)
         return haar_states(self.space.n, self.n_inputs, generator=g).to(self.theta.device)
 
     def outputs(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -96,7 +96,7 @@ class QuantumStateCritic(nn.Module):
     def __init__(self, n_qubits: int, layers: int, logit: bool, init_scale: float, seed: int) -> None:
         super().__init__()
         self.circuit, self.logit = denoiser_circuit(n_qubits, layers), logit
-        self.theta = nn.Parameter(_initial_angles(self.circuit.n_params, init_scale, seed + 1))
+        self.theta = nn.Parameter(_initial_angles(self.circuit.n_params, init_scale, seed, _STREAM_CRITIC))
         bits = torch.arange(1 << n_qubits) >> (n_qubits - 1)
         self.register_buffer("z0", 1.0 - 2.0 * bits.to(torch.float64), persistent=False)
 
