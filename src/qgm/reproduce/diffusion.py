@@ -10,7 +10,7 @@ data (the dataset's test split) by the V-statistic fidelity MMD (their
 
 Reduced against the paper (the shared 2-core machine, about an hour of one core for
 all claims): the reference trains each diffusion step for 1001-5001 Adam epochs at
-lr 5e-4; here ``epochs_per_step`` is 10-60 at lr 0.03 (0.015 for the circle), the
+lr 5e-4; here ``epochs_per_step`` is 10-200 (:data:`TASKS`), the
 noise and circle tasks use 100 Haar inputs instead of 500, and the baselines train
 300 (direct transport) / 80×(1+3) (QGAN) updates instead of 40 000; most claims run
 3 seeds (the machine's load left a few CPU-minutes for all of them). ``quick`` runs
@@ -44,20 +44,20 @@ TASKS: dict[str, dict[str, Any]] = {
     "cluster2": {"dataset": {"name": "clustered_states", "n_qubits": 2, "n_train": 1000, "n_test": 1000},
                  "model": {"name": "quddpm", "n_ancilla": 1, "steps": 20, "layers": 6,
                            "schedule": {"name": "linspace", "start": 0.5, "stop": 4.0}},
-                 "epochs": 60, "lr": 0.03},
+                 "epochs": 200, "lr": 0.02},
     "noise": {"dataset": {"name": "correlated_noise_states", "n_train": 5000, "n_test": 5000},
               "model": {"name": "quddpm", "n_ancilla": 2, "steps": 20, "layers": 6,
                         "schedule": {"name": "piecewise", "pieces": [[0.05, 1.0, 12], [1.2, 4.0, 8]]}},
-              "epochs": 40, "lr": 0.03},
+              "epochs": 150, "lr": 0.02},
     "circle": {"dataset": {"name": "circular_states", "n_train": 5000, "n_test": 5000},
                "model": {"name": "quddpm", "n_ancilla": 2, "steps": 40, "layers": 6, "loss": "wasserstein",
                          "schedule": {"name": "quadratic", "scale": 1e-3}},
-               "epochs": 15, "lr": 0.015},
+               "epochs": 75, "lr": 0.015},
     "phase": {"dataset": {"name": "tfim_phase_states", "n_qubits": 4, "n_train": 1000, "n_test": 1000,
                           "g_low": 0.2, "g_high": 0.4},
               "model": {"name": "quddpm", "n_ancilla": 2, "steps": 30, "layers": 12,
                         "schedule": {"name": "linspace", "start": 0.1, "stop": 2.0}},
-              "epochs": 10, "lr": 0.03},
+              "epochs": 60, "lr": 0.03},
 }
 
 
@@ -203,33 +203,41 @@ def _claim(**kw: Any) -> None:
 
 
 _WHY_FEWER = "compute: the shared 2-core machine ran at load ~14 (docs/repro/diffusion.md)"
-_REDUCED = "epochs per diffusion step reduced (see qgm.reproduce.diffusion), lr 0.03"
+_REDUCED = "epochs per diffusion step reduced (see qgm.reproduce.diffusion)"
+
+
+def _schedule_note(task: str) -> str:
+    """``"<epochs> epochs/step, lr <lr>"`` of ``task``."""
+    return f"{TASKS[task]['epochs']} epochs/step, lr {TASKS[task]['lr']}"
 _claim(name="quddpm_cluster1", title="QuDDPM 1-qubit clustered states: test MMD", paper=PAPER, metric="mmd_test",
        paper_value=0.0006, threshold=0.003, direction="below",
-       setting="n=1, 1 ancilla, T=20, L=4, h=linspace(1,4), s=0.08, 100 Haar inputs, batch 100, 60 epochs/step",
+       setting="n=1, 1 ancilla, T=20, L=4, h=linspace(1,4), s=0.08, 100 Haar inputs, batch 100, "
+               + _schedule_note("cluster1"),
        convention="V-statistic fidelity MMD (naturalDistance) of 100 generated states vs 1000 fresh data; "
                   + _REDUCED, seeds=(0, 1, 2), why_fewer=_WHY_FEWER, measure=_measure("cluster1"))
 _claim(name="quddpm_cluster2", title="QuDDPM 2-qubit clustered states: test MMD", paper=PAPER, metric="mmd_test",
        paper_value=0.0039, threshold=0.01, direction="below",
-       setting="n=2, 1 ancilla, T=20, L=6, h=linspace(0.5,4), s=0.06, 100 Haar inputs, batch 100, 60 epochs/step",
+       setting="n=2, 1 ancilla, T=20, L=6, h=linspace(0.5,4), s=0.06, 100 Haar inputs, batch 100, "
+               + _schedule_note("cluster2"),
        convention="V-statistic fidelity MMD vs 1000 fresh data; overlap = mean |<00|psi>|^2 (paper 0.944, "
                   "data 0.979); " + _REDUCED, baseline="quddpm_qdt_cluster2, quddpm_qgan_cluster2",
        measure=_measure("cluster2"))
 _claim(name="quddpm_noise", title="QuDDPM correlated noise: inferred noise probability", paper=PAPER,
        metric="p_error_test", paper_value=0.009, threshold=0.05, direction="below",
        setting="n=2, 2 ancillas, T=20, L=6, piecewise h, p=0.8, delta=pi/3, 100 Haar inputs (paper 500), "
-               "40 epochs/step, lr 0.03",
+               + _schedule_note("noise"),
        convention="p = mean |<10|psi>|^2 / (0.55 E sin^2 eps) over 500 generated states; metric |p - 0.8| "
                   "(paper: p = 0.791, error 0.009)", seeds=(0, 1, 2), why_fewer=_WHY_FEWER, measure=_measure("noise"))
 _claim(name="quddpm_circle", title="QuDDPM circular states: test Wasserstein distance", paper=PAPER,
        metric="wasserstein_test", paper_value=0.0028, threshold=0.02, direction="below",
        setting="n=1, 2 ancillas, T=40, L=6, h=1e-3 s^2, sampled-outcome EMD loss, 100 Haar inputs (paper 500), "
-               "15 epochs/step, lr 0.015",
+               + _schedule_note("circle"),
        convention="exact EMD (POT), cost 1-|<a|b>|^2, uniform weights, 500 generated vs 5000 fresh data",
        seeds=(0, 1, 2), why_fewer=_WHY_FEWER, measure=_measure("circle"))
 _claim(name="quddpm_phase", title="QuDDPM TFIM ordered phase: magnetisation", paper=PAPER,
        metric="magnetisation_test", paper_value=0.884, threshold=0.8, direction="above",
-       setting="n=4, 2 ancillas, T=30, L=12, h=linspace(0.1,2), g~U[0.2,0.4], 100 Haar inputs, 10 epochs/step",
+       setting="n=4, 2 ancillas, T=30, L=12, h=linspace(0.1,2), g~U[0.2,0.4], 100 Haar inputs, "
+               + _schedule_note("phase"),
        convention="M = sum_x p(x) |mean_i (2 x_i - 1)| averaged over 100 generated states (data ~0.96); "
                   + _REDUCED, seeds=(0, 1, 2), why_fewer=_WHY_FEWER, measure=_measure("phase"))
 _claim(name="quddpm_qdt_cluster2", title="Direct transport baseline, 2-qubit cluster: overlap with |00>",
