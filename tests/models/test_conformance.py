@@ -22,7 +22,7 @@ from qgm.errors import ConfigError, QGMError
 from qgm.losses import KLLoss
 from qgm.models import GenerativeModel
 from qgm.registry import DATASETS, MODELS
-from qgm.spaces import Bits, Graphs, Images, PureStates, Reals, check_compatible
+from qgm.spaces import Bits, DensityMatrices, Graphs, Images, PureStates, Reals, check_compatible
 from qgm.train import Trainer, load_config, read_records, run_config
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "docs" / "notes" / "CONTRACTS.md"
@@ -49,11 +49,15 @@ TINY = {
     Images: lambda: DATASETS.create("digits", limit=16),
     PureStates: lambda: DATASETS.create("ghz", n_qubits=3),
     Graphs: lambda: _qm9_tiny(),
+    DensityMatrices: lambda: DATASETS.create("density_ensemble", source={"name": "haar_states", "n_qubits": 1,
+                                                                          "n_train": 16, "n_test": 0}, depolarise=0.5),
 }
 #: Options that keep a model small or well-conditioned in these tests (default: none).
 _TINY_GRAPH_GAN = {"hidden": [8], "critic": {"conv": [8, 4], "aggregate": 8, "dense": [8]}, "d_steps": 2}
 SMALL = {"rbm": {"init_scale": 0.3}, "patch_qgan": {"q_depth": 2}, "molgan": _TINY_GRAPH_GAN,
-         "qgan_hg": {**_TINY_GRAPH_GAN, "n_qubits": 4}}
+         "qgan_hg": {**_TINY_GRAPH_GAN, "n_qubits": 4}, "quddpm": {"steps": 3, "layers": 2},
+         "quantum_direct_transport": {"layers": 3}, "state_qgan": {"layers": 3, "critic_layers": 2},
+         "quantum_flow_matching": {"hidden": [16], "ode_steps": 4}}
 NAMES = MODELS.names()
 #: Every (model, accepted space with a tiny dataset) pair.
 CASES = [pytest.param(name, space, id=f"{name}-{space.__name__}")

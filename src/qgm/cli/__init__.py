@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "qgm.cli.report",
     "qgm.cli.art",
     "qgm.cli.molecules",
+    "qgm.cli.diffusion",
 )
 
 for _module in COMMAND_MODULES:

@@ -19,6 +19,7 @@ CLAIM_MODULES: tuple[str, ...] = (
     "qgm.reproduce.amplitude_amplification",
     "qgm.reproduce.art",
     "qgm.reproduce.molecules",
+    "qgm.reproduce.diffusion",
 )
 
 for _module in CLAIM_MODULES:
