@@ -4,13 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test test-all bench clean
+.PHONY: setup demo test test-all lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -c constraints.txt torch==2.13.0
-	$(BIN)/pip install -q -c constraints.txt -e ".[plot,data,interop,test]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[plot,data,interop,states,art,chem,scale,track,test,dev]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -18,7 +18,11 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/qgm train examples/bas3x3_qcbm.yaml --out runs/bas3x3_qcbm --overwrite
 
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 test-all: $(STAMP)

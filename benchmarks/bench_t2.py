@@ -41,8 +41,18 @@ import torch
 
 import qgm.sim
 from bench_common import (
-    Row, aer_simulator, ansatz, init_params, interleave, peak_rss_mib, pl_ansatz, qiskit_ansatz, qulacs_ansatz,
-    qulacs_zsum, rows_from, zsum_diagonal,
+    Row,
+    aer_simulator,
+    ansatz,
+    init_params,
+    interleave,
+    peak_rss_mib,
+    pl_ansatz,
+    qiskit_ansatz,
+    qulacs_ansatz,
+    qulacs_zsum,
+    rows_from,
+    zsum_diagonal,
 )
 
 LAYERS = 4

@@ -14,9 +14,7 @@ import numpy as np
 import torch
 
 import qgm.sim
-from bench_common import (
-    Row, aer_simulator, ansatz, init_params, interleave, pl_ansatz, qiskit_ansatz, qulacs_ansatz, rows_from,
-)
+from bench_common import Row, aer_simulator, ansatz, init_params, interleave, pl_ansatz, qiskit_ansatz, qulacs_ansatz, rows_from
 
 SHOTS = 100_000
 

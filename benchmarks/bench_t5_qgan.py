@@ -118,9 +118,9 @@ class PLStep:
 def build(seed: int) -> dict[str, Callable[[torch.Tensor, int], None]]:
     """Every implementation's step function, all starting from the same weights."""
     model = PatchQGAN(n_pixels=64, n_qubits=N_QUBITS, n_ancilla=N_ANCILLA, q_depth=Q_DEPTH, seed=seed)
-    weights = model.player.weights.detach()
+    weights = model.generator.weights.detach()
     opts = {
-        "generator": torch.optim.SGD(model.generator_parameters(), lr=LR_G),
+        "generator": torch.optim.SGD(model.player_parameters("generator"), lr=LR_G),
         "discriminator": torch.optim.SGD(model.discriminator.parameters(), lr=LR_D),
     }
     steps: dict[str, Callable[[torch.Tensor, int], None]] = {
@@ -139,7 +139,7 @@ def check_same_model(seed: int) -> float:
     """Largest difference between qgm's and PennyLane's images at the same weights and latents."""
     model = PatchQGAN(n_pixels=64, n_qubits=N_QUBITS, n_ancilla=N_ANCILLA, q_depth=Q_DEPTH, seed=seed)
     z = model.latent(3, torch.Generator().manual_seed(seed))
-    pl = PLPatchGenerator(pl_circuit("lightning.qubit", "parameter-shift"), model.player.weights, broadcast=False)
+    pl = PLPatchGenerator(pl_circuit("lightning.qubit", "parameter-shift"), model.generator.weights, broadcast=False)
     with torch.no_grad():
         return float((model.generate(z) - pl(z)).abs().max())
 
@@ -151,7 +151,7 @@ def run(batch: int, reps: int, reps_slow: int, seed: int) -> dict[str, list[floa
     gen = torch.Generator().manual_seed(seed)
     times: dict[str, list[float]] = {name: [] for name in steps}
     slow = {"pl-lightning-ps", "pl-default-bp"} if batch > 1 else set()
-    for name, fn in steps.items():  # warm-up (compilation, device set-up)
+    for fn in steps.values():  # warm-up (compilation, device set-up)
         fn(real_all[:batch], 0)
     for rep in range(reps):
         real = real_all[torch.randint(len(real_all), (batch,), generator=gen)]

@@ -26,7 +26,7 @@ import torch
 
 from qgm.circuits import Circuit, hardware_efficient
 from qgm.circuits.sim_catalogue import SIM_INDICES, sim_circuit
-from qgm.geometry import expressibility, meyer_wallach, metric_tensor, uniform_params
+from qgm.geometry import expressibility, metric_tensor, meyer_wallach, uniform_params
 from qgm.geometry.sampling import random_states
 
 PUBLISHED_EXPR = {1: (0.330, 0.216, 0.242), 2: (0.327, 0.029, 0.014), 6: (0.0095, 0.0084, 0.0064), 9: (0.742, 0.402, 0.013)}

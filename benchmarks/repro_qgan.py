@@ -96,7 +96,7 @@ def modes_seed(args: tuple[str, str, int, str, int]) -> dict[str, Any]:
     """One (dataset, model, seed) run of the mode-collapse study."""
     dataset, model, seed, out, steps = args
     _setup()
-    from qgm.train import run_config, load_config
+    from qgm.train import load_config, run_config
 
     run_dir = Path(out) / "modes" / f"{dataset}_{model}_seed{seed}"
     cfg = load_config(MODES, [f"seed={seed}", f"model.name={model}", f"train.steps={steps}",
@@ -148,7 +148,7 @@ def modes_row(run_dir: Path) -> dict[str, Any]:
     data = load_run(run_dir).dataset
     strict = mode_coverage(np.load(run_dir / "samples.npy"), data.modes, data.mode_radius, min_count=STRICT)
     model_ = GenerativeModel.load(run_dir / "model.pt")
-    generator = getattr(model_, "generator_parameters", model_.parameters)()
+    generator = model_.player_parameters("generator") if model_.tags.owns_objective else model_.parameters()
     return {"dataset": dataset, "model": model, "seed": int(seed[4:]), **summary["metrics"],
             "modes_covered_20": strict["modes_covered"], "n_generator_params": sum(p.numel() for p in generator),
             "train_time_s": summary["train_time_s"]}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from qgm.circuits import Circuit, GATES
+from qgm.circuits import GATES, Circuit
 from qgm.circuits.circuit import Param
 from qgm.circuits.gates import gate_matrix
 

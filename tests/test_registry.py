@@ -1,10 +1,10 @@
 """The registries: unique names, clear errors for unknown names and options."""
 import pytest
 
+from qgm.circuits.init import register_init
 from qgm.errors import ConfigError
 from qgm.models.discriminators import register_discriminator
 from qgm.registry import Registry, add_unique
-from qgm.trainability.init import register_init
 
 
 def test_create_checks_names_and_options():

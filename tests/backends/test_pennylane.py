@@ -2,16 +2,15 @@
 distribution, batching and gradients against ``default.qubit``."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch
-from reference import embed, random_circuit
 from scipy.stats import unitary_group
 
 from qgm import sim
 from qgm.circuits import GATES, Circuit, In, P, gate_matrix, hardware_efficient
 from qgm.errors import ParameterError
+from reference import embed, random_circuit
 
 qml = pytest.importorskip("pennylane")
 

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 import torch
-from reference import random_circuit
 
 from qgm import sim
 from qgm.circuits import Circuit, In, P
 from qgm.errors import CircuitError, ParameterError
+from reference import random_circuit
 
 qiskit = pytest.importorskip("qiskit")
 pytest.importorskip("qiskit_aer")

@@ -8,6 +8,7 @@ import qgm.data  # noqa: F401  (registers the datasets)
 from qgm.data import BarsAndStripes, bas_patterns
 from qgm.errors import ConfigError
 from qgm.registry import DATASETS
+from qgm.spaces import Bits
 
 
 def is_bar_or_stripe(image: np.ndarray) -> bool:
@@ -38,7 +39,7 @@ def test_target_uniform_over_patterns_and_equals_training_histogram():
     assert d.target.dtype == torch.float64
     np.testing.assert_allclose(d.target.numpy()[d.train.numpy()], 1 / 6)
     np.testing.assert_allclose(d.empirical("train"), d.target.numpy())
-    assert d.test is None and d.kind == "bits"
+    assert d.test is None and d.space == Bits(d.n_bits) and d.value_space is None
 
 
 def test_pixel_wire_order_row_major_msb_first():

@@ -27,7 +27,9 @@ def test_seeded_split():
     assert not torch.equal(a.train, DATASETS.create("cardinality", n=8, k=4, seed=6).train)
 
 
-@pytest.mark.parametrize("options,match", [({"k": 9}, "k"), ({"train_fraction": 1.0}, "train_fraction"), ({"n": 3, "k": 3}, "split")])
+@pytest.mark.parametrize("options,match", [
+    ({"k": 9}, "k"), ({"train_fraction": 1.0}, "train_fraction"), ({"n": 3, "k": 3}, "split"),
+])
 def test_errors(options, match):
     with pytest.raises(ConfigError, match=match):
         DATASETS.create("cardinality", **{"n": 8, **options})

@@ -6,6 +6,7 @@ from scipy import stats
 import qgm.data  # noqa: F401
 from qgm.errors import ConfigError
 from qgm.registry import DATASETS
+from qgm.spaces import Reals
 
 
 def test_lognormal_zoufal_matches_scipy_density():
@@ -13,7 +14,7 @@ def test_lognormal_zoufal_matches_scipy_density():
     x = np.arange(8.0)
     expected = stats.lognorm.pdf(x, s=1.0, scale=np.e)
     np.testing.assert_allclose(d.target.numpy(), expected / expected.sum(), rtol=1e-12)
-    assert d.target[0] == 0.0 and d.n_bits == 3 and d.kind == "values"
+    assert d.target[0] == 0.0 and d.n_bits == 3 and d.value_space.matches(Reals(1))
     assert len(d.train) == 20000
     np.testing.assert_array_equal(d.decode(torch.arange(8))[:, 0], x)
 
@@ -57,7 +58,7 @@ def test_gaussian_2d_wire_order_variable_zero_first():
 
 
 def test_mixture_weights():
-    comps = [{"mu": 1.0, "sigma": 0.5, "weight": 3}, {"kind": "lognormal", "mu": 1.0, "sigma": 0.3, "weight": 1}]
+    comps = [{"mu": 1.0, "sigma": 0.5, "weight": 3}, {"family": "lognormal", "mu": 1.0, "sigma": 0.3, "weight": 1}]
     d = DATASETS.create("mixture", components=comps, bits=4, range=(0, 6))
     c = np.linspace(0, 6, 16)
     dens = 0.75 * stats.norm.pdf(c, 1, 0.5) + 0.25 * stats.lognorm.pdf(c, s=0.3, scale=np.e)
@@ -89,3 +90,14 @@ def test_custom_probabilities():
 def test_config_errors(name, options, match):
     with pytest.raises(ConfigError, match=match):
         DATASETS.create(name, **options)
+
+
+def test_zoufal_rounded_discretisation_matches_rounded_samples():
+    d = DATASETS.create("lognormal_zoufal", discretisation="round")
+    x = np.round(np.random.default_rng(0).lognormal(mean=1.0, sigma=1.0, size=400_000))
+    x = x[x <= 7]
+    empirical = np.bincount(x.astype(np.int64), minlength=8) / len(x)
+    np.testing.assert_allclose(d.target.numpy(), empirical, atol=3e-3)
+    assert d.target[0] == pytest.approx(0.0535, abs=5e-4)  # the density discretisation has p(0) = 0
+    with pytest.raises(ConfigError, match="discretisation"):
+        DATASETS.create("lognormal_zoufal", discretisation="floor")

@@ -5,6 +5,7 @@ import torch
 import qgm.data  # noqa: F401
 from qgm.errors import ConfigError, DataError
 from qgm.registry import DATASETS
+from qgm.spaces import Images, Reals
 
 
 def test_file_npy_bits_and_indices(tmp_path):
@@ -54,7 +55,7 @@ def test_file_missing_and_wrong_type(tmp_path):
 
 def test_ring_and_grid_continuous():
     ring = DATASETS.create("ring")
-    assert ring.modes.shape == (8, 2) and ring.kind == "continuous" and ring.dim == 2
+    assert ring.modes.shape == (8, 2) and ring.space == Reals(2) and ring.dim == 2
     np.testing.assert_allclose(np.linalg.norm(ring.modes, axis=1), 2.0)
     x = ring.sample(8000, generator=torch.Generator().manual_seed(0)).numpy()
     d = np.linalg.norm(x[:, None] - ring.modes[None], axis=-1)
@@ -69,7 +70,7 @@ def test_ring_and_grid_continuous():
 
 def test_discretised_ring_mass_per_mode():
     d = DATASETS.create("ring", bits=5)
-    assert d.n_bits == 10 and d.kind == "values"
+    assert d.n_bits == 10 and d.value_space.matches(Reals(2))
     points = d.decode(torch.arange(1 << 10))
     nearest = np.linalg.norm(points[:, None] - d.modes[None], axis=-1).argmin(1)
     mass = np.bincount(nearest, weights=d.target.numpy(), minlength=8)
@@ -80,7 +81,7 @@ def test_discretised_ring_mass_per_mode():
 
 def test_digits():
     d = DATASETS.create("digits", classes=[0, 1])
-    assert d.kind == "image" and d.shape == (8, 8) and d.dim == 64
+    assert d.space == Images(8, 8) and d.shape == (8, 8) and d.dim == 64
     assert set(d.labels.tolist()) == {0, 1}
     assert d.train.dtype == torch.float64 and 0.0 <= float(d.train.min()) and float(d.train.max()) == 1.0
     assert d.images(d.train[:2]).shape == (2, 8, 8)

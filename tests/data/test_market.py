@@ -8,6 +8,7 @@ from qgm.data import discretise_uniforms, fit_gaussian_copula, load_returns, sam
 from qgm.errors import ConfigError
 from qgm.metrics import kendall_tau, tail_dependence
 from qgm.registry import DATASETS
+from qgm.spaces import Reals
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,7 @@ def test_returns_are_aligned_log_returns():
 
 
 def test_split_by_date_and_shapes(copula):
-    assert copula.n_bits == 8 and copula.kind == "values" and copula.target is None
+    assert copula.n_bits == 8 and copula.value_space is not None and copula.target is None
     assert len(copula.train) + len(copula.test) == len(copula.returns("train")) + len(copula.returns("test"))
     assert len(copula.test) == pytest.approx(0.2 * (len(copula.train) + len(copula.test)), abs=1)
     assert copula.dates["train"][-1] < copula.dates["test"][0]
@@ -80,7 +81,7 @@ def test_discretise_uniforms_order():
 
 def test_market_returns_and_errors():
     d = DATASETS.create("market_returns", test_fraction=0.1)
-    assert d.kind == "continuous" and d.dim == 2
+    assert d.space == Reals(2) and d.dim == 2
     assert d.sample(5, generator=torch.Generator().manual_seed(0)).shape == (5, 2)
     with pytest.raises(ConfigError, match="assets"):
         DATASETS.create("market_copula", assets=["ftse"])

@@ -9,13 +9,7 @@ import torch
 
 from qgm.circuits import Circuit
 from qgm.errors import ParameterError
-from qgm.geometry import (
-    entangling_capability,
-    entanglement_entropy,
-    meyer_wallach,
-    reduced_density_matrix,
-    schmidt_spectrum,
-)
+from qgm.geometry import entanglement_entropy, entangling_capability, meyer_wallach, reduced_density_matrix, schmidt_spectrum
 from qgm.sim import state
 
 

@@ -10,14 +10,7 @@ import torch
 
 from qgm.circuits import GATES, Circuit, In, P, gate_matrix, hardware_efficient
 from qgm.errors import CircuitError, ParameterError
-from qgm.geometry import (
-    fubini_study,
-    gate_generator,
-    metric_tensor,
-    parametrized_layers,
-    quantum_fisher,
-    state_jacobian,
-)
+from qgm.geometry import fubini_study, gate_generator, metric_tensor, parametrized_layers, quantum_fisher, state_jacobian
 from qgm.geometry.jacobian import STATE_SHIFT_RULES
 from reference import random_circuit, reference_state
 

@@ -6,8 +6,16 @@ import torch
 
 from qgm.errors import ConfigError, ParameterError
 from qgm.losses.adversarial import (
-    ADVERSARIAL_LOSSES, bce_d_loss, bce_g_loss, expectation, get_adversarial_loss, gradient_penalty, hinge_d_loss,
-    hinge_g_loss, wgan_d_loss, wgan_g_loss,
+    ADVERSARIAL_LOSSES,
+    bce_d_loss,
+    bce_g_loss,
+    expectation,
+    get_adversarial_loss,
+    gradient_penalty,
+    hinge_d_loss,
+    hinge_g_loss,
+    wgan_d_loss,
+    wgan_g_loss,
 )
 
 R = torch.tensor([[0.3], [-1.2], [2.0]], dtype=torch.float64)

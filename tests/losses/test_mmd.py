@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from qgm.circuits import Circuit, hardware_efficient
+from qgm.circuits import Circuit
 from qgm.errors import ConfigError, ParameterError
 from qgm.losses import GaussianMixtureKernel, MMDLoss, expected_bodyness, make_kernel, mmd_from_samples
 from qgm.models import QCBM
-from reference import measured_samples
 from qgm.registry import LOSSES
+from reference import measured_samples
 
 DIFF_METHODS = ("backprop", "adjoint", "parameter-shift")
 

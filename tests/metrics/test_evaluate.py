@@ -5,6 +5,7 @@ import torch
 import qgm.data  # noqa: F401
 from qgm.errors import ConfigError
 from qgm.metrics import evaluate
+from qgm.models import ModelTags
 from qgm.registry import DATASETS, METRICS
 
 
@@ -13,9 +14,9 @@ class TableModel:
 
     def __init__(self, p, has_probs=True):
         self.p = torch.as_tensor(p, dtype=torch.float64)
-        self.has_probs = has_probs
+        self.tags = ModelTags(exact_probs=has_probs)
 
-    def sample(self, n, generator=None):
+    def sample(self, n, *, generator=None):
         return torch.multinomial(self.p, n, replacement=True, generator=generator)
 
     def probs(self):
@@ -60,12 +61,12 @@ def test_registered_names():
 
 
 class ContinuousModel:
-    has_probs = False
+    tags = ModelTags()
 
     def __init__(self, dataset):
         self.dataset = dataset
 
-    def sample(self, n, generator=None):
+    def sample(self, n, *, generator=None):
         return self.dataset.sample(n, generator)
 
 
@@ -105,7 +106,8 @@ def test_mode_coverage_metrics_continuous_and_discretised():
     out = evaluate(TableModel(disc.target), disc, ["modes_covered", "high_quality_fraction"])
     assert out["modes_covered"] == 8 and out["high_quality_fraction"] > 0.95
     with pytest.raises(ConfigError, match="modes_covered.*bas"):
-        evaluate(TableModel(DATASETS.create("bas", rows=2, cols=2).target), DATASETS.create("bas", rows=2, cols=2), ["modes_covered"])
+        bas = DATASETS.create("bas", rows=2, cols=2)
+        evaluate(TableModel(bas.target), bas, ["modes_covered"])
 
 
 def test_finance_metrics_on_market_copula():
@@ -124,8 +126,8 @@ def test_finance_metrics_on_market_copula():
 
 
 def test_real_qcbm_through_evaluate():
-    from qgm.registry import MODELS
     import qgm.models  # noqa: F401
+    from qgm.registry import MODELS
 
     d = DATASETS.create("bas", rows=2, cols=2)
     model = MODELS.create("qcbm", dataset=d)

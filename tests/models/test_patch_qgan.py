@@ -12,6 +12,8 @@ from qgm.models import GenerativeModel
 from qgm.models.patch_qgan import PatchQGAN, max_normalise, patch_circuit, postselect
 from qgm.models.scenarios import scenarios
 from qgm.registry import MODELS
+from qgm.spaces import Bits, Images, Reals
+from qgm.train import update
 
 HALF = math.pi / 2
 
@@ -46,7 +48,7 @@ def test_two_patch_toy_has_the_analytic_image():
         # sub-generator 0: identity -> |00>, patch [1, 0].
         # sub-generator 1: RY(π/2)⊗RY(π/2), CZ, then RY(π/2) on wire 1 -> (|01> + |10>)/√2:
         # P(anc=0) = 1/2, conditioned patch [0, 1] (the demo's division by the total would give [0, 1/2]).
-        model.player.weights.copy_(torch.tensor([[0.0, 0, 0, 0], [HALF, HALF, 0, HALF]], dtype=torch.float64))
+        model.generator.weights.copy_(torch.tensor([[0.0, 0, 0, 0], [HALF, HALF, 0, HALF]], dtype=torch.float64))
     z = torch.zeros(1, 2, dtype=torch.float64)
     assert torch.allclose(model.generate(z), torch.tensor([[1.0, 0.0, 0.0, 1.0]], dtype=torch.float64), atol=1e-12)
     # latent on the data wire: patch ∝ [cos²(α/2), sin²(α/2)] / max for the identity sub-generator
@@ -83,7 +85,7 @@ def test_patches_match_pennylane():
         return qml.probs(wires=range(3))
 
     for b in range(2):
-        ref = torch.cat([max_normalise(postselect(circuit(z[b], w.detach()), 1)) for w in model.player.weights])
+        ref = torch.cat([max_normalise(postselect(circuit(z[b], w.detach()), 1)) for w in model.generator.weights])
         assert torch.allclose(model.generate(z[b : b + 1])[0], ref, atol=1e-12)
 
 
@@ -95,12 +97,12 @@ def test_gradient_matches_finite_differences(diff_method):
 
     def f(w: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            model.player.weights.copy_(w)
+            model.generator.weights.copy_(w)
         return (model.generate(z) * coef).sum()
 
-    w0 = model.player.weights.detach().clone()
+    w0 = model.generator.weights.detach().clone()
     f(w0).backward()
-    grad = model.player.weights.grad.clone()
+    grad = model.generator.weights.grad.clone()
     fd = torch.zeros_like(w0)
     h = 1e-6
     for idx in np.ndindex(*w0.shape):
@@ -132,17 +134,17 @@ def test_bad_inputs_raise():
     with pytest.raises(ParameterError):
         model.generate(torch.zeros(3, 5, dtype=torch.float64))
     with pytest.raises(ParameterError):
-        model.training_step(torch.zeros(2, 5), _sgd(model), 0)
+        update(model.objective, torch.zeros(2, 5), _sgd(model), model.players())
     with pytest.raises(ConfigError):
-        model.training_step(torch.zeros(2, 4), {"generator": _sgd(model)["generator"]}, 0)
+        update(model.objective, torch.zeros(2, 4), {"generator": _sgd(model)["generator"]}, model.players())
     with pytest.raises(QGMError):
         model.sample(0)
 
 
 def _sgd(model: PatchQGAN, lr_g: float = 0.3, lr_d: float = 0.01) -> dict:
     return {
-        "generator": torch.optim.SGD(model.generator_parameters(), lr=lr_g),
-        "discriminator": torch.optim.SGD(model.discriminator_parameters(), lr=lr_d),
+        "generator": torch.optim.SGD(model.player_parameters("generator"), lr=lr_g),
+        "discriminator": torch.optim.SGD(model.player_parameters("discriminator"), lr=lr_d),
     }
 
 
@@ -155,7 +157,7 @@ def test_training_is_deterministic_under_a_seed():
     for _ in range(2):
         model = toy(n_pixels=8, n_qubits=3, q_depth=2, seed=4)
         opts = _sgd(model)
-        logs.append([model.training_step(_real_images(), opts, step) for step in range(4)])
+        logs.append([update(model.objective, _real_images(), opts, model.players()) for step in range(4)])
         weights.append([p.detach().clone() for p in model.parameters()])
     assert logs[0] == logs[1]
     assert all(torch.equal(a, b) for a, b in zip(*weights))
@@ -172,23 +174,23 @@ def test_generator_steps_decrease_the_generator_loss():
             return torch.nn.functional.softplus(-model.discriminator(model.generate(z))).mean().item()
 
     before = g_loss()
-    for step in range(15):
-        model.training_step(_real_images(), opts, step)
+    for _ in range(15):
+        update(model.objective, _real_images(), opts, model.players())
     assert g_loss() < before - 1e-3
 
 
 def test_wgan_gp_and_hinge_steps_run():
     for loss in ("wgan-gp", "hinge"):
         model = toy(n_pixels=8, n_qubits=3, q_depth=2, loss=loss)
-        out = model.training_step(_real_images(), _sgd(model), 0)
+        out = update(model.objective, _real_images(), _sgd(model), model.players())
         assert all(math.isfinite(v) for v in out.values())
 
 
 def test_registered_factory_sample_and_save_load(tmp_path):
-    data = type("Images", (), {"dim": 64, "train": torch.rand(10, 64, dtype=torch.float64)})()
+    data = type("D", (), {"space": Images(8, 8), "train": torch.rand(10, 64, dtype=torch.float64)})()
     model = MODELS.create("patch_qgan", dataset=data, seed=1)
     n_disc = (64 * 64 + 64) + (64 * 16 + 16) + (16 + 1)  # 64→64→16→1
-    assert (model.player.n_generators, model.player.patch_size) == (4, 16)
+    assert (model.generator.n_generators, model.generator.patch_size) == (4, 16)
     assert model.n_trainable() == 4 * 30 + n_disc
     x = model.sample(6, generator=torch.Generator().manual_seed(0))
     assert x.shape == (6, 64) and x.dtype == torch.float64 and float(x.min()) >= 0 and float(x.max()) == 1.0
@@ -199,7 +201,7 @@ def test_registered_factory_sample_and_save_load(tmp_path):
     assert isinstance(loaded, PatchQGAN)
     assert torch.equal(loaded.sample(6, generator=torch.Generator().manual_seed(0)), x)
     with pytest.raises(ConfigError):
-        MODELS.create("patch_qgan", dataset=type("D", (), {"dim": 50})())
+        MODELS.create("patch_qgan", dataset=type("D", (), {"space": Reals(50)})())
 
 
 def test_configure_optimizers_defaults_to_the_demo():
@@ -221,7 +223,7 @@ def test_configure_optimizers_defaults_to_the_demo():
 class _Bins:
     """A 2-asset, 2-bit-per-asset bin dataset: bin b of asset j decodes to return (j + 1) * b (+ jitter)."""
 
-    kind, name, n_bits = "values", "toy_bins", 4
+    name, n_bits, space, value_space = "toy_bins", 4, Bits(4), Reals(2)
 
     def decode(self, indices: torch.Tensor, generator: Optional[torch.Generator] = None) -> np.ndarray:
         b = np.stack([(indices >> 2).numpy(), (indices & 3).numpy()], axis=1).astype(np.float64)
@@ -231,7 +233,7 @@ class _Bins:
 
 
 def test_scenarios_decode_bins_of_a_born_machine():
-    qcbm = MODELS.create("qcbm", dataset=type("D", (), {"n_bits": 4})(), seed=0)
+    qcbm = MODELS.create("qcbm", dataset=type("D", (), {"n_bits": 4, "space": Bits(4)})(), seed=0)
     data = _Bins()
     exact = scenarios(qcbm, data, 500)
     assert exact.shape == (500, 2) and exact.dtype == np.float64
@@ -244,11 +246,11 @@ def test_scenarios_decode_bins_of_a_born_machine():
 
 def test_scenarios_of_continuous_models_and_bad_inputs():
     model = PatchQGAN(n_pixels=4, n_qubits=2, n_ancilla=1, q_depth=1)
-    cont = type("C", (), {"kind": "continuous", "name": "c"})()
+    cont = type("C", (), {"space": Reals(4), "value_space": None, "name": "c"})()
     out = scenarios(model, cont, 3, torch.Generator().manual_seed(0))
     assert out.shape == (3, 4)
     with pytest.raises(ConfigError):
-        scenarios(model, type("I", (), {"kind": "image", "name": "digits"})(), 3)
+        scenarios(model, type("I", (), {"space": Images(8, 8), "value_space": None, "name": "digits"})(), 3)
     with pytest.raises(ConfigError):  # bins need basis-index samples
         scenarios(model, _Bins(), 3)
     with pytest.raises(ParameterError):

@@ -4,13 +4,13 @@ import math
 import pytest
 import torch
 from scipy.stats import chisquare
+from toy_data import bas22
 
 from qgm.circuits import Circuit, In, P, chow_liu_tree
 from qgm.errors import ConfigError
 from qgm.losses import KLLoss, MMDLoss
 from qgm.models import INITIALIZERS, QCBM, GenerativeModel, build_ansatz, register_init
 from qgm.registry import MODELS
-from toy_data import bas22
 
 
 def test_bit_order_and_sampling_match_probs():

@@ -15,7 +15,8 @@ from qgm.models import GenerativeModel
 from qgm.models.discriminators import DISCRIMINATORS, MLPDiscriminator, register_discriminator
 from qgm.models.qgan import QGAN, latent_circuit
 from qgm.registry import DATASETS, MODELS
-from qgm.train import Trainer
+from qgm.spaces import Reals
+from qgm.train import Trainer, update
 
 
 @register_discriminator("table_test")
@@ -41,7 +42,7 @@ def lognormal_qgan(**kw):
 
 
 def fixed_generator_loss(model):
-    x, w = model.player.fake(1, model.rng)
+    x, w = model.generator.fake(1, model.rng)
     with torch.no_grad():
         logits = model.discriminator(x)
     return model.adversarial.g_loss(logits, w)
@@ -51,9 +52,9 @@ def test_one_qubit_generator_loss_and_gradient_are_analytic():
     d_a, d_b = 0.3, 0.8
     model = one_qubit([math.log(d_a / (1 - d_a)), math.log(d_b / (1 - d_b))])
     for theta in (0.4, 1.3, 2.9):
-        model.player.qcbm.theta.data[:] = theta
+        model.generator.qcbm.theta.data[:] = theta
         loss = fixed_generator_loss(model)
-        (grad,) = torch.autograd.grad(loss, model.player.qcbm.theta)
+        (grad,) = torch.autograd.grad(loss, model.generator.qcbm.theta)
         expected = -(math.cos(theta / 2) ** 2 * math.log(d_a) + math.sin(theta / 2) ** 2 * math.log(d_b))
         assert loss.item() == pytest.approx(expected, rel=1e-12)
         assert grad.item() == pytest.approx(0.5 * math.sin(theta) * (math.log(d_a) - math.log(d_b)), rel=1e-10)
@@ -65,9 +66,9 @@ def test_discrete_gradient_equals_finite_differences_and_parameter_shift(loss):
               for m in ("backprop", "adjoint", "parameter-shift")}
     grads = {}
     for method, model in models.items():
-        (grads[method],) = torch.autograd.grad(fixed_generator_loss(model), model.player.qcbm.theta)
+        (grads[method],) = torch.autograd.grad(fixed_generator_loss(model), model.generator.qcbm.theta)
     model = models["backprop"]
-    theta = model.player.qcbm.theta
+    theta = model.generator.qcbm.theta
     fd = torch.zeros_like(theta)
     h = 1e-6
     with torch.no_grad():
@@ -86,11 +87,11 @@ def test_discrete_gradient_equals_finite_differences_and_parameter_shift(loss):
 def test_shot_gradient_is_unbiased_parameter_shift():
     model = lognormal_qgan(shots=4000, init="uniform", seed=1)
     exact = lognormal_qgan(init="uniform", seed=1)
-    (g_exact,) = torch.autograd.grad(fixed_generator_loss(exact), exact.player.qcbm.theta)
+    (g_exact,) = torch.autograd.grad(fixed_generator_loss(exact), exact.generator.qcbm.theta)
     shots = []
     for s in range(20):
         model.rng.manual_seed(s)
-        (g,) = torch.autograd.grad(fixed_generator_loss(model), model.player.qcbm.theta)
+        (g,) = torch.autograd.grad(fixed_generator_loss(model), model.generator.qcbm.theta)
         shots.append(g)
     mean = torch.stack(shots).mean(0)
     assert torch.allclose(mean, g_exact, atol=0.02)
@@ -117,12 +118,12 @@ def test_trained_tabular_discriminator_reaches_optimum():
     """A tabular D trained on exact weights reaches D* = pi / (pi + p) (spec (a))."""
     target = [0.7, 0.3]
     model = one_qubit([0.0, 0.0])
-    model.player.target.copy_(torch.tensor(target, dtype=torch.float64))
-    model.player.qcbm.theta.data[:] = 1.0  # p = (cos^2 0.5, sin^2 0.5)
-    opts = {"generator": torch.optim.SGD(model.generator_parameters(), lr=0.0),
-            "discriminator": torch.optim.Adam(model.discriminator_parameters(), lr=0.1)}
-    for step in range(600):
-        model.training_step(None, opts, step)
+    model.generator.target.copy_(torch.tensor(target, dtype=torch.float64))
+    model.generator.qcbm.theta.data[:] = 1.0  # p = (cos^2 0.5, sin^2 0.5)
+    opts = {"generator": torch.optim.SGD(model.player_parameters("generator"), lr=0.0),
+            "discriminator": torch.optim.Adam(model.player_parameters("discriminator"), lr=0.1)}
+    for _ in range(600):
+        update(model.objective, None, opts, model.players())
     p = model.probs().detach().numpy()
     d = torch.sigmoid(model.discriminator.logits).detach().numpy()
     assert np.allclose(d, np.array(target) / (np.array(target) + p), atol=1e-4)
@@ -142,7 +143,7 @@ def test_short_lognormal_run_reaches_ks_below_0_15():
 def run_steps(model, batches, spec=None):
     spec = spec or {role: {"name": "adam", "lr": 0.02} for role in ("generator", "discriminator")}
     opts = model.configure_optimizers(spec)
-    return [model.training_step(b, opts, i) for i, b in enumerate(batches)], opts
+    return [update(model.objective, b, opts, model.players()) for i, b in enumerate(batches)], opts
 
 
 @pytest.mark.parametrize("options", [{}, {"shots": 200}, {"loss": "wgan-gp", "d_steps": 2, "gp_samples": 64}, {"loss": "hinge"}])
@@ -166,16 +167,16 @@ def ring():
 def test_continuous_generator_outputs_and_gradient():
     data = ring()
     model = MODELS.create("qgan", dataset=data, seed=0)
-    assert model.mode == "continuous" and not model.has_probs and model.n_bits == 4
+    assert model.mode == "continuous" and not model.tags.exact_probs and model.space == Reals(2)
     x = model.sample(300, generator=torch.Generator().manual_seed(0))
     assert x.shape == (300, 2) and x.dtype == torch.float64
-    lo, hi = model.player.shift - model.player.scale, model.player.shift + model.player.scale
+    lo, hi = model.generator.shift - model.generator.scale, model.generator.shift + model.generator.scale
     assert bool(((x >= lo - 1e-12) & (x <= hi + 1e-12)).all())
-    z = model.player.latent(5, torch.Generator().manual_seed(1))
-    theta = model.player.theta
+    z = model.generator.latent(5, torch.Generator().manual_seed(1))
+    theta = model.generator.theta
 
     def loss():
-        return model.player.outputs(z).square().sum()
+        return model.generator.outputs(z).square().sum()
 
     (grad,) = torch.autograd.grad(loss(), theta)
     h, k = 1e-6, 3
@@ -193,11 +194,11 @@ def test_continuous_steps_are_deterministic_and_change_both_players(options):
     data = ring()
     batches = [data.train[i * 8:(i + 1) * 8] for i in range(3)]
     a = MODELS.create("qgan", dataset=data, seed=2, **options)
-    theta0, w0 = a.player.theta.detach().clone(), a.discriminator.net[0].weight.detach().clone()
+    theta0, w0 = a.generator.theta.detach().clone(), a.discriminator.net[0].weight.detach().clone()
     logs_a, _ = run_steps(a, batches)
     logs_b, _ = run_steps(MODELS.create("qgan", dataset=data, seed=2, **options), batches)
     assert logs_a == logs_b
-    assert not torch.equal(theta0, a.player.theta) and not torch.equal(w0, a.discriminator.net[0].weight)
+    assert not torch.equal(theta0, a.generator.theta) and not torch.equal(w0, a.discriminator.net[0].weight)
 
 
 def test_save_load_round_trip_and_resume_is_bit_exact(tmp_path):
@@ -209,12 +210,13 @@ def test_save_load_round_trip_and_resume_is_bit_exact(tmp_path):
     loaded = GenerativeModel.load(tmp_path / "m.pt")
     assert isinstance(loaded, QGAN) and torch.equal(loaded.probs(), model.probs())
     g = torch.Generator()
-    assert torch.equal(loaded.sample(64, g.manual_seed(0)), model.sample(64, torch.Generator().manual_seed(0)))
+    x = model.sample(64, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(loaded.sample(64, generator=g.manual_seed(0)), x)
     opts_l = loaded.configure_optimizers({role: {"name": "adam", "lr": 0.02} for role in ("generator", "discriminator")})
     for role in opts:
         opts_l[role].load_state_dict(copy.deepcopy(opts[role].state_dict()))  # as from a checkpoint file
-    rest = [model.training_step(b, opts, i) for i, b in enumerate(batches[3:])]
-    rest_l = [loaded.training_step(b, opts_l, i) for i, b in enumerate(batches[3:])]
+    rest = [update(model.objective, b, opts, model.players()) for i, b in enumerate(batches[3:])]
+    rest_l = [update(loaded.objective, b, opts_l, loaded.players()) for i, b in enumerate(batches[3:])]
     assert rest == rest_l
 
 
@@ -222,7 +224,8 @@ def test_continuous_save_load(tmp_path):
     model = MODELS.create("qgan", dataset=ring(), seed=4)
     model.save(tmp_path / "c.pt")
     loaded = GenerativeModel.load(tmp_path / "c.pt")
-    assert torch.equal(loaded.sample(10, torch.Generator().manual_seed(0)), model.sample(10, torch.Generator().manual_seed(0)))
+    x = model.sample(10, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(loaded.sample(10, generator=torch.Generator().manual_seed(0)), x)
 
 
 @pytest.mark.parametrize("dataset", ["lognormal_zoufal", "ring"])
@@ -232,12 +235,12 @@ def test_qng_runs_as_generator_optimizer(dataset):
     spec = {"generator": {"name": "qng", "lr": 0.05, "lam": 1e-3}, "discriminator": {"name": "adam", "lr": 0.01}}
     opts = model.configure_optimizers(spec)
     assert type(opts["generator"]).__name__ == "QNG"
-    theta0 = [p.detach().clone() for p in model.generator_parameters()]
+    theta0 = [p.detach().clone() for p in model.player_parameters("generator")]
     batch_size = 64
     for i in range(3):
-        logs = model.training_step(data.train[i * batch_size:(i + 1) * batch_size], opts, i)
+        logs = update(model.objective, data.train[i * batch_size:(i + 1) * batch_size], opts, model.players())
         assert math.isfinite(logs["loss"])
-    assert any(not torch.equal(a, b) for a, b in zip(theta0, model.generator_parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(theta0, model.player_parameters("generator")))
 
 
 def test_discriminator_is_swappable_and_default_is_mlp():
@@ -276,7 +279,7 @@ def test_bad_discrete_configs_are_config_errors(options, match):
 @pytest.mark.parametrize("options, match", [
     ({"n_qubits": 1}, "too few qubits"),
     ({"ansatz": {"depth": 2, "layers": 3}}, "layers"),
-    ({"mode": "discrete"}, "bit dataset"),
+    ({"mode": "discrete"}, "dataset of Bits"),
 ])
 def test_bad_continuous_configs_are_config_errors(options, match):
     with pytest.raises(ConfigError, match=match):
@@ -287,8 +290,8 @@ def test_bad_runtime_inputs_are_config_errors():
     model = MODELS.create("qgan", dataset=ring())
     opts = model.configure_optimizers({})
     with pytest.raises(ConfigError, match="batch_size"):
-        model.training_step(None, opts, 0)
-    with pytest.raises(ConfigError, match="missing"):
-        model.training_step(ring().train[:8], {"generator": opts["generator"]}, 0)
+        update(model.objective, None, opts, model.players())
+    with pytest.raises(ConfigError, match="no optimizer"):
+        update(model.objective, ring().train[:8], {"generator": opts["generator"]}, model.players())
     with pytest.raises(ConfigError, match="unknown"):
         model.configure_optimizers({"critic": {"name": "adam"}})

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import qgm
-from qgm.circuits import Circuit, GATES, hardware_efficient
+from qgm.circuits import GATES, Circuit, hardware_efficient
 from qgm.sim.kernels import BlockKernel, DiagKernel, PermKernel
 from qgm.sim.program import _mono_step, block_widths, compile_circuit
 from reference import embed, random_circuit, reference_state, reference_state_torch

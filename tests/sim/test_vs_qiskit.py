@@ -19,10 +19,10 @@ import math
 import numpy as np
 import pytest
 import torch
-from reference import random_circuit
 
 from qgm import sim
 from qgm.circuits import GATES, Circuit
+from reference import random_circuit
 
 qiskit = pytest.importorskip("qiskit")
 from qiskit.quantum_info import Statevector  # noqa: E402

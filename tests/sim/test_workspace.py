@@ -1,9 +1,8 @@
 """Reused buffers: no aliasing between calls, no state-sized allocations on the hot path."""
 import numpy as np
+import pytest
 import torch
 from torch.profiler import ProfilerActivity, profile
-
-import pytest
 
 import qgm
 import qgm.sim.engine as engine
@@ -80,7 +79,7 @@ def test_no_state_sized_allocations_on_the_hot_path():
 
     assert _large_allocations(forward, state // 4) == [state]
     for method in ("backprop", "adjoint"):
-        assert sorted(_large_allocations(lambda: step(method), state // 4)) == [state // 2, state]
+        assert sorted(_large_allocations(lambda m=method: step(m), state // 4)) == [state // 2, state]
 
 
 @pytest.mark.parametrize("method", ["backprop", "adjoint"])
@@ -103,3 +102,23 @@ def test_initial_zero_state_written_into_a_buffer(method, monkeypatch):
 def test_refuses_work_that_cannot_fit():
     with pytest.raises(qgm.errors.ResourceError, match=r"n_qubits=36 .* GiB.*complex64"):
         qgm.sim.probs(hardware_efficient(36, 1), torch.zeros(144, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("n", [1020, 1100, 5000])
+def test_memory_refusal_at_astronomical_sizes(n):
+    # the memory check counts bytes in integers: past 2**1024 bytes a float division would overflow
+    c = qgm.Circuit(n).add("ry", 0, qgm.circuits.P("t"))
+    th = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    for call in (lambda: qgm.sim.state(c, th), lambda: qgm.sim.probs(c, th), lambda: qgm.sim.sample(c, th, shots=2),
+                 lambda: qgm.sim.noisy_probs(c, th, noise=None)):
+        with pytest.raises(qgm.errors.ResourceError, match=rf"n_qubits={n}.*2\^\d+ GiB"):
+            call()
+
+
+def test_gib_text_is_exact_integer_arithmetic():
+    from qgm.sim.validate import gib
+
+    assert gib(3 * 2**29) == "1.5 GiB"
+    assert gib(2**40) == "1024.0 GiB"
+    assert gib(2**1030) == "2^1000 GiB"
+    assert gib(0) == "0.0 GiB"

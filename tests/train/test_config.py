@@ -77,7 +77,7 @@ def test_missing_sections():
         ("loss.sigma=2", "loss.sigma: unknown option of loss 'mmd'"),
         ("optimizer.momentum=0.9", "optimizer: optimizer 'adam' got unknown option(s) ['momentum']"),
         ("metrics=[kl, accuracy]", "metrics[1]: unknown metric 'accuracy'"),
-        ("optimizer={generator: {name: adam}, discriminator: {name: sgd}}", "optimizer: per-player"),
+        ("optimizer={generator: {name: adam}, discriminator: {name: sgd}}", "optimizer: QCBM takes one optimizer"),
         ("schedule={name: step, step_sise: 3}", "schedule 'step'"),
     ],
 )

@@ -6,12 +6,20 @@ import numpy as np
 import pytest
 import torch
 
+from qgm import sim
 from qgm.errors import ConfigError
 from qgm.losses import KLLoss, MMDLoss
-from qgm.models import QCBM
+from qgm.models import QCBM, ModelTags
 from qgm.registry import DATASETS
 from qgm.train import (
-    Callback, Trainer, apply_overrides, build_optimizer, latest_checkpoint, load_checkpoint, read_records, run_config,
+    Callback,
+    Trainer,
+    apply_overrides,
+    build_optimizer,
+    latest_checkpoint,
+    load_checkpoint,
+    read_records,
+    run_config,
 )
 
 BASE = {
@@ -128,39 +136,46 @@ def test_trainer_batches_and_loss_path_checks():
     assert torch.equal(trainer.next_batch(), data.train[torch.randint(len(data.train), (5,), generator=g)])
     with pytest.raises(ConfigError, match="loss: required"):
         Trainer(model, data, None, opt, steps=1)
-    with pytest.raises(ConfigError, match="one optimizer"):
+    with pytest.raises(ConfigError, match="has players"):
         Trainer(model, data, MMDLoss(4, data.target), {"a": opt, "b": opt}, steps=1)
 
 
-class SelfStepping(QCBM):
-    """A toy 'adversarial' model: two players (the even and odd angles), each with its own optimizer."""
+class TwoPlayer(QCBM):
+    """A toy model owning its objective: two players (the even and odd angles), each with its own optimizer."""
+
+    tags = ModelTags(exact_probs=True, owns_objective=True)
+
+    def players(self):
+        return {"even": 1, "odd": 2}
 
     def configure_optimizers(self, spec):
         self.kl = KLLoss(self.n_bits, DATASETS.create("bas", rows=2, cols=2).target)
         return {name: build_optimizer([self.theta], spec[name], model=self) for name in ("even", "odd")}
 
-    def training_step(self, batch, optimizers, step):
-        player = "even" if step % 2 == 0 else "odd"
-        opt = optimizers[player]
-        opt.zero_grad()
-        value = self.kl(self, None)
-        value.backward()
-        mask = torch.zeros_like(self.theta)
-        mask[step % 2 :: 2] = 1
-        self.theta.grad *= mask
-        opt.step()
-        return {"loss": value.item(), f"loss_{player}": value.item()}
+    def objective(self, batch, player):
+        mask = torch.zeros_like(self.theta, dtype=torch.bool)
+        mask[(player == "odd")::2] = True
+        theta = torch.where(mask, self.theta, self.theta.detach())
+        p, target = sim.probs(self.circuit, theta), self.kl.target
+        value = (target * (target.clamp_min(1e-300).log() - p.clamp_min(1e-300).log())).sum()
+        return {"loss": value, f"loss_{player}": value.detach()}
 
 
-def test_self_stepping_models_drive_their_players(tmp_path):
+def test_models_owning_their_objective_drive_their_players(tmp_path):
     data = DATASETS.create("bas", rows=2, cols=2)
-    model = SelfStepping({"name": "liu_wang", "n_qubits": 4, "depth": 2})
+    model = TwoPlayer({"name": "liu_wang", "n_qubits": 4, "depth": 2})
     spec = {"even": {"name": "adam", "lr": 0.1}, "odd": {"name": "adam", "lr": 0.1}}
     opts = model.configure_optimizers(spec)
-    with pytest.raises(ConfigError, match="steps itself"):
+    with pytest.raises(ConfigError, match="defines its own objective"):
         Trainer(model, data, MMDLoss(4, data.target), opts, steps=1)
+    with pytest.raises(ConfigError, match="has players"):
+        Trainer(model, data, None, {"even": opts["even"]}, steps=1)
     start = model.kl(model, None).item()
+    theta0 = model.theta.detach().clone()
     trainer = Trainer(model, data, None, opts, steps=60, metrics=["kl"], n_eval_samples=100)
+    first = trainer.train_step(None)
+    assert set(first) == {"loss", "loss_even", "loss_odd"} and first["loss"] == first["loss_odd"]
+    assert not torch.equal(model.theta[0::2], theta0[0::2]) and not torch.equal(model.theta[1::2], theta0[1::2])
     final = trainer.fit()
     assert final["kl"] < start / 2 and set(trainer.lrs()) == {"lr_even", "lr_odd"}
     state = trainer.state_dict()
@@ -181,10 +196,10 @@ class ThetaLog(Callback):
 
 
 def test_layerwise_training_freezes_all_but_the_active_layers(tmp_path):
-    from qgm.trainability.init import layerwise_phases
+    from qgm.circuits.init import layerwise_phases
     from qgm.train import build_run
 
-    lw = "train.layerwise={steps_per_phase: 4, partitions: 1}"
+    lw = "train.callbacks=[{name: layerwise, steps_per_phase: 4, partitions: 1}]"
     masks = layerwise_phases(build_run(config("model.init=layerwise", lw)).model.circuit, 1, 1, 1)
     assert len(masks) >= 3 and bool(masks[-1].all())  # grow layer by layer, then one partition = all
     steps = 4 * len(masks) + 4
@@ -207,6 +222,31 @@ def test_layerwise_training_freezes_all_but_the_active_layers(tmp_path):
 
 
 def test_layerwise_needs_a_single_circuit_model(tmp_path):
-    cfg = config("model={name: made}", "train.layerwise={steps_per_phase: 2}")
-    with pytest.raises(ConfigError, match="train.layerwise"):
+    cfg = config("model={name: made}", "train.callbacks=[{name: layerwise, steps_per_phase: 2}]")
+    with pytest.raises(ConfigError, match=r"train.callbacks\[0\].*single circuit"):
         run_config(cfg, tmp_path / "x")
+
+
+def test_tensorboard_and_mlflow_get_the_jsonl_records_and_resume(tmp_path):
+    pytest.importorskip("tensorboard")
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    cfg = config("train.steps=6", "train.checkpoint_every=3", "train.loggers=[jsonl, tensorboard, mlflow]")
+    with pytest.raises(KeyboardInterrupt):
+        run_config(cfg, tmp_path, callbacks=[Interrupt(4)])
+    run_config(cfg, tmp_path, resume=True)
+    records = read_records(tmp_path / "metrics.jsonl")
+    events = EventAccumulator(str(tmp_path / "tensorboard")).Reload()
+    assert [(e.step, e.value) for e in events.Scalars("loss")] == [
+        (r["step"], pytest.approx(r["loss"], rel=1e-6)) for r in records if "loss" in r]
+    runs = list((tmp_path / "mlruns").glob("*/*/meta.yaml"))
+    assert len(runs) == 1  # the resumed run continued the same MLflow run
+    run_id = runs[0].parent.name
+    client = MlflowClient(tracking_uri=(tmp_path / "mlruns").resolve().as_uri())
+    history = client.get_metric_history(run_id, "loss")
+    assert sorted({m.step for m in history}) == [r["step"] for r in records if "loss" in r]
+    assert client.get_run(run_id).data.params["optimizer.lr"] == "0.1"
+    with pytest.raises(ConfigError, match=r"train.loggers\[0\]: unknown logger 'wandb'"):
+        run_config(config("train.loggers=[wandb]"), tmp_path / "x")

@@ -9,7 +9,13 @@ from qgm.circuits import hardware_efficient
 from qgm.errors import ConfigError
 from qgm.models import INITIALIZERS as MODEL_INITIALIZERS
 from qgm.trainability import (
-    INITIALIZERS, adainit_search, build_cost, identity_block_ansatz, initialize, layerwise_phases, param_layers,
+    INITIALIZERS,
+    adainit_search,
+    build_cost,
+    identity_block_ansatz,
+    initialize,
+    layerwise_phases,
+    param_layers,
 )
 
 

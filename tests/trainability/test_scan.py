@@ -76,7 +76,7 @@ def test_variance_stats_and_fit_recover_a_synthetic_slope():
     rng = np.random.default_rng(0)
     ns = [2, 4, 6, 8, 10]
     stats = [variance_stats(rng.normal(0.0, 2.0 ** ((1.0 - 0.7 * n) / 2), size=2000), 200, seed=n) for n in ns]
-    for (var, se, boot), n in zip(stats, ns):
+    for var, se, boot in stats:
         assert se == pytest.approx(var * math.sqrt(2 / 1999), rel=0.25) and len(boot) == 200
     fit = fit_decay(ns, [s[0] for s in stats], [s[2] for s in stats])
     assert fit["ci"][0] < -0.7 < fit["ci"][1] and fit["slope"] == pytest.approx(-0.7, abs=0.05)

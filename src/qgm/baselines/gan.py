@@ -1,6 +1,6 @@
 """Classical GAN baseline: the QGAN's discriminator and loss against a classical generator.
 
-Same two-player machinery as the QGAN (:class:`~qgm.models.qgan.AdversarialModel`),
+Same two-player machinery as the QGAN (:class:`~qgm.models.adversarial.AdversarialModel`),
 same discriminator spec and data standardisation, so a side-by-side run differs
 only in the generator:
 
@@ -20,13 +20,21 @@ import torch
 from torch import nn
 
 from qgm.errors import ConfigError
+from qgm.models.adversarial import (
+    DEFAULT_DISCRIMINATOR,
+    AdversarialModel,
+    PointsMixin,
+    bit_data_discriminator,
+    continuous_batch,
+    data_standardisation,
+    discrete_points,
+    discriminator_spec,
+)
 from qgm.models.base import check_exact_size, exact_only
 from qgm.models.discriminators import build_discriminator, mlp
-from qgm.models.qgan import (
-    DEFAULT_DISCRIMINATOR, DEFAULT_LATENT_ANSATZ, AdversarialModel, PointsMixin, bit_data_discriminator,
-    continuous_batch, data_standardisation, discrete_points, discriminator_spec, latent_circuit,
-)
+from qgm.models.qgan import DEFAULT_LATENT_ANSATZ, latent_circuit
 from qgm.registry import MODELS
+from qgm.spaces import Bits, Reals
 
 __all__ = ["GAN", "MLPPlayer", "CategoricalPlayer", "mlp_width_for", "mlp_param_count"]
 
@@ -50,14 +58,14 @@ class MLPPlayer(nn.Module):
         self.latent_dim, self.out_dim = int(latent_dim), int(out_dim)
         self.net = mlp([self.latent_dim, *hidden, self.out_dim], activation, torch.Generator().manual_seed(seed))
 
-    def latent(self, m: int, generator: Optional[torch.Generator]) -> torch.Tensor:
-        return torch.randn(m, self.latent_dim, dtype=torch.float64, generator=generator)
+    def latent(self, m: int, rng: Optional[torch.Generator]) -> torch.Tensor:
+        return torch.randn(m, self.latent_dim, dtype=torch.float64, generator=rng)
 
-    def fake(self, m: int, generator: torch.Generator) -> tuple[torch.Tensor, None]:
-        return self.net(self.latent(m, generator)), None
+    def fake(self, m: int, rng: torch.Generator) -> tuple[torch.Tensor, None]:
+        return self.net(self.latent(m, rng)), None
 
-    def draw(self, n: int, generator: Optional[torch.Generator]) -> torch.Tensor:
-        return self.net(self.latent(n, generator))
+    def draw(self, n: int, rng: Optional[torch.Generator]) -> torch.Tensor:
+        return self.net(self.latent(n, rng))
 
     def real(self, batch: Optional[torch.Tensor]) -> tuple[torch.Tensor, None]:
         return continuous_batch(batch, self.out_dim)
@@ -71,11 +79,11 @@ class CategoricalPlayer(PointsMixin):
         self.set_points(points, target)
         self.logits = nn.Parameter(torch.zeros(points.shape[0], dtype=torch.float64))
 
-    def probs(self, shots: Optional[int] = None, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    def probs(self, *, shots: Optional[int] = None, generator: Optional[torch.Generator] = None) -> torch.Tensor:
         exact_only(self, shots)
         return torch.softmax(self.logits, 0)
 
-    def fake(self, m: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    def fake(self, m: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         return self.points, self.probs()
 
 
@@ -112,19 +120,18 @@ class GAN(AdversarialModel):
             if out_dim is None or int(out_dim) < 1 or int(latent_dim) < 1:
                 raise ConfigError(f"gan: continuous mode needs out_dim >= 1 and latent_dim >= 1, got {out_dim}, {latent_dim}")
             player: nn.Module = MLPPlayer(latent_dim, [int(h) for h in hidden], int(out_dim), activation, seed)
-            in_dim, n = int(out_dim), int(out_dim)
+            in_dim, space = int(out_dim), Reals(int(out_dim))
         elif mode == "discrete":
             if n_bits is None or int(n_bits) < 1:
                 raise ConfigError(f"gan: discrete mode needs n_bits >= 1, got {n_bits!r}")
-            n = int(n_bits)
-            check_exact_size("gan", n)
-            player = CategoricalPlayer(*discrete_points(n, points, target))
-            in_dim = player.points.shape[1]
+            check_exact_size("gan", int(n_bits))
+            player = CategoricalPlayer(*discrete_points(int(n_bits), points, target))
+            in_dim, space = player.points.shape[1], Bits(int(n_bits))
         else:
             raise ConfigError(f"gan: mode must be 'continuous' or 'discrete', got {mode!r}")
         super().__init__(player, build_discriminator(disc_spec, in_dim, seed=seed),
                          loss, d_steps, g_steps, gp_weight, gp_samples, seed)
-        self.n_bits, self.mode = n, mode
+        self.space, self.mode = space, mode
         self._config = {
             "mode": mode, "out_dim": out_dim, "latent_dim": int(latent_dim), "hidden": [int(h) for h in hidden],
             "activation": activation, "n_bits": n_bits, "points": points, "target": target,
@@ -133,7 +140,7 @@ class GAN(AdversarialModel):
         }
 
 
-@MODELS.register("gan")
+@MODELS.register("gan", accepts=(Bits, Reals))
 def gan(
     dataset: Any,
     latent_dim: Optional[int] = None,
@@ -157,7 +164,7 @@ def gan(
     """
     adversarial = dict(loss=loss, d_steps=d_steps, g_steps=g_steps, gp_weight=gp_weight, gp_samples=gp_samples,
                        seed=seed)
-    if getattr(dataset, "kind", None) == "continuous":
+    if isinstance(dataset.space, Reals):
         dim = int(dataset.dim)
         k = dim if latent_dim is None else int(latent_dim)
         if hidden is None:

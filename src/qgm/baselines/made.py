@@ -17,8 +17,9 @@ from torch import nn
 from torch.nn.functional import binary_cross_entropy_with_logits
 
 from qgm.errors import ConfigError
-from qgm.models.base import GenerativeModel, basis_bits, check_exact_size, exact_only, index_bits
+from qgm.models.base import GenerativeModel, ModelTags, basis_bits, check_exact_size, check_n_samples, exact_only, index_bits
 from qgm.registry import MODELS
+from qgm.spaces import Bits
 
 __all__ = ["MADE", "made_masks"]
 
@@ -46,7 +47,7 @@ class MADE(GenerativeModel):
         seed: seed of the initial weights (PyTorch's default ``U(±1/√fan_in)``).
     """
 
-    has_probs = True
+    tags = ModelTags(exact_probs=True)
 
     def __init__(self, n_bits: int, hidden: Sequence[int] = (32,), seed: int = 0) -> None:
         super().__init__()
@@ -54,7 +55,8 @@ class MADE(GenerativeModel):
         hidden = [int(h) for h in hidden]
         if n_bits < 1 or any(h < 1 for h in hidden):
             raise ConfigError(f"made: n_bits and hidden widths must be >= 1, got {n_bits}, {hidden}")
-        self.n_bits, self.hidden, self.seed = int(n_bits), hidden, int(seed)
+        self.space = Bits(int(n_bits))
+        self.hidden, self.seed = hidden, int(seed)
         gen = torch.Generator().manual_seed(self.seed)
         masks = made_masks(self.n_bits, hidden)
         self.weights = nn.ParameterList()
@@ -88,13 +90,14 @@ class MADE(GenerativeModel):
         """Exact ``log p(x)`` ``(len(x),)``."""
         return self._log_prob_bits(index_bits(self.check_indices(x).to(self.weights[0].device), self.n_bits))
 
-    def probs(self, shots: Optional[int] = None, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    def probs(self, *, shots: Optional[int] = None, generator: Optional[torch.Generator] = None) -> torch.Tensor:
         """Exact ``p`` ``(2**n,)`` by enumeration (``shots`` is refused)."""
         exact_only(self, shots)
         return self._log_prob_bits(basis_bits(self.n_bits, device=self.weights[0].device)).exp()
 
-    def sample(self, n: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    def sample(self, n: int, *, generator: Optional[torch.Generator] = None) -> torch.Tensor:
         """``n`` ancestral samples ``(n,)``: bit ``i`` drawn from ``p(x_i | x_<i)`` in wire order."""
+        check_n_samples(n)
         device = self.weights[0].device
         bits = torch.zeros(n, self.n_bits, dtype=torch.float64, device=device)
         with torch.no_grad():
@@ -110,7 +113,7 @@ class MADE(GenerativeModel):
         return int(sum(m.sum().item() for m in self._masks())) + sum(b.numel() for b in self.biases)
 
 
-@MODELS.register("made")
+@MODELS.register("made", accepts=(Bits,))
 def made(dataset: Any, hidden: Sequence[int] = (32,), seed: int = 0) -> MADE:
     """Registered factory: a :class:`MADE` over ``dataset.n_bits`` bits."""
     return MADE(dataset.n_bits, hidden=hidden, seed=seed)

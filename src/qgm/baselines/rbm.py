@@ -17,10 +17,9 @@ from torch import nn
 from torch.nn.functional import softplus
 
 from qgm.errors import ConfigError
-from qgm.models.base import (
-    GenerativeModel, basis_bits, check_exact_size, exact_only, index_bits, sample_from_probs,
-)
+from qgm.models.base import GenerativeModel, ModelTags, basis_bits, check_exact_size, exact_only, index_bits, sample_from_probs
 from qgm.registry import MODELS
+from qgm.spaces import Bits
 
 __all__ = ["RBM"]
 
@@ -35,14 +34,15 @@ class RBM(GenerativeModel):
         seed: seed of the initial weights.
     """
 
-    has_probs = True
+    tags = ModelTags(exact_probs=True)
 
     def __init__(self, n_bits: int, n_hidden: int = 8, init_scale: float = 0.01, seed: int = 0) -> None:
         super().__init__()
         check_exact_size("rbm", n_bits)
         if n_bits < 1 or n_hidden < 1:
             raise ConfigError(f"rbm: n_bits and n_hidden must be >= 1, got {n_bits}, {n_hidden}")
-        self.n_bits, self.n_hidden = int(n_bits), int(n_hidden)
+        self.space = Bits(int(n_bits))
+        self.n_hidden = int(n_hidden)
         self.init_scale, self.seed = float(init_scale), int(seed)
         gen = torch.Generator().manual_seed(self.seed)
         self.weight = nn.Parameter(
@@ -69,18 +69,18 @@ class RBM(GenerativeModel):
         v = index_bits(self.check_indices(x).to(self.weight.device), self.n_bits)
         return -self.free_energy(v) - self.log_partition()
 
-    def probs(self, shots: Optional[int] = None, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    def probs(self, *, shots: Optional[int] = None, generator: Optional[torch.Generator] = None) -> torch.Tensor:
         """Exact ``p`` ``(2**n,)`` (``shots`` is refused: probabilities are exact)."""
         exact_only(self, shots)
         return torch.softmax(-self.free_energy(basis_bits(self.n_bits, device=self.weight.device)), 0)
 
-    def sample(self, n: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    def sample(self, n: int, *, generator: Optional[torch.Generator] = None) -> torch.Tensor:
         """``n`` exact samples ``(n,)`` drawn from :meth:`probs`."""
         with torch.no_grad():
             return sample_from_probs(self.probs(), n, generator)
 
 
-@MODELS.register("rbm")
+@MODELS.register("rbm", accepts=(Bits,))
 def rbm(dataset: Any, n_hidden: int = 8, init_scale: float = 0.01, seed: int = 0) -> RBM:
     """Registered factory: an :class:`RBM` with ``dataset.n_bits`` visible units."""
     return RBM(dataset.n_bits, n_hidden=n_hidden, init_scale=init_scale, seed=seed)

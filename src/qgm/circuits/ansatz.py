@@ -6,13 +6,13 @@ parameter vector lists layer by layer, wire by wire.
 from __future__ import annotations
 
 from itertools import combinations
-from typing import Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from qgm.circuits.circuit import Circuit
+from qgm.circuits.circuit import Circuit, Param
 from qgm.circuits.gates import GATES, canonical_name
-from qgm.errors import CircuitError
+from qgm.errors import CircuitError, ConfigError
 
 __all__ = [
     "entangler_pairs",
@@ -21,7 +21,12 @@ __all__ = [
     "iqp",
     "liu_wang",
     "chow_liu_tree",
+    "identity_block_ansatz",
+    "MIRROR",
 ]
+
+#: Marker in the slot names of the mirrored half ``W(β)†`` of an identity block.
+MIRROR = "_mirror"
 
 Pairs = Union[str, Sequence[Sequence[int]]]
 
@@ -174,3 +179,40 @@ def chow_liu_tree(bits: np.ndarray) -> list[tuple[int, int]]:
     w = np.where(np.triu(np.ones((n, n)), 1) > 0, mi.max() - mi + 1.0, 0.0)
     tree = minimum_spanning_tree(w).tocoo()
     return sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(tree.row, tree.col))
+
+
+def _renamed(circuit: Circuit, prefix: str) -> Circuit:
+    """``circuit`` with every trainable slot renamed ``prefix + name``."""
+    def rename(a: Any) -> Any:
+        return Param(prefix + a.name, a.kind, a.scale, a.offset) if isinstance(a, Param) and a.kind == "param" else a
+
+    ops = [type(op)(op.name, op.wires, tuple(rename(a) for a in op.params), op.matrix, op.label) for op in circuit.ops]
+    return Circuit(circuit.n_qubits, ops, [prefix + p for p in circuit.param_names], list(circuit.input_names))
+
+
+def identity_block_ansatz(
+    n_qubits: int,
+    n_blocks: int,
+    block_depth: int = 1,
+    rotations: Sequence[str] = ("ry", "rz"),
+    entangler: Union[str, Sequence[Sequence[int]]] = "ring",
+    input_layer: Optional[str] = None,
+) -> Circuit:
+    """``n_blocks`` blocks ``W(α_b) · W(β_b)†`` of a hardware-efficient ``W`` (Grant et al. 2019).
+
+    ``W`` = ``hardware_efficient(n_qubits, block_depth, rotations, entangler)``.
+    Slots are named ``b{b}_{name}`` (``α``) and ``b{b}_mirror_{name}`` (``β``).
+    ``input_layer="h"`` prepends H on every wire (no trainable slots).
+    """
+    if n_blocks < 1:
+        raise ConfigError(f"n_blocks: expected >= 1, got {n_blocks}")
+    if input_layer not in (None, "h"):
+        raise ConfigError(f"input_layer: expected None or 'h', got {input_layer!r}")
+    w = hardware_efficient(n_qubits, block_depth, rotations, entangler)
+    c = Circuit(n_qubits)
+    if input_layer == "h":
+        for q in range(n_qubits):
+            c = c.h(q)
+    for b in range(n_blocks):
+        c = c.compose(_renamed(w, f"b{b}_")).compose(_renamed(w.inverse(), f"b{b}{MIRROR}_"))
+    return c

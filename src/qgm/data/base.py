@@ -1,8 +1,14 @@
 """Dataset containers shared by every ``qgm.data`` dataset.
 
+Every dataset is a :class:`Dataset`: it declares the :class:`~qgm.spaces.Space`
+of its elements (``dataset.space``) and serves training batches through
+``dataset.batch(indices)`` (elements ``train[indices]`` in the space's tensor
+form); ``len(dataset)`` is the number of training elements.
+
 Bit datasets hold basis indices of ``n_bits`` qubits (wire 0 = most significant
-bit of an index = column 0 of :meth:`BitDataset.bits`). Continuous datasets hold
-real vectors ``(N, dim)``.
+bit of an index = column 0 of :meth:`BitDataset.bits`); grid datasets are bit
+datasets whose strings decode to real vectors (``value_space``); continuous
+datasets hold real vectors ``(N, dim)``; image datasets flat images.
 """
 from __future__ import annotations
 
@@ -12,9 +18,10 @@ import numpy as np
 import torch
 
 from qgm.errors import ConfigError, DataError, ResourceError
+from qgm.spaces import Bits, Elements, Reals, Space
 
 __all__ = [
-    "BitDataset", "ValidSetDataset", "GridDataset", "ContinuousDataset", "MAX_BITS", "check_n_bits",
+    "Dataset", "BitDataset", "ValidSetDataset", "GridDataset", "ContinuousDataset", "MAX_BITS", "check_n_bits",
     "index_to_bits", "bits_to_index", "grid_marginals", "check_positive_int", "check_fraction", "sample_indices",
 ]
 
@@ -86,20 +93,72 @@ def _as_index_tensor(name: str, x: torch.Tensor | np.ndarray | Sequence[int], n_
     return t
 
 
-class BitDataset:
-    """Samples of ``n_bits``-bit strings stored as basis indices.
+class Dataset:
+    """Elements of :attr:`space` split into ``train`` and optional ``test`` (see the module docstring).
+
+    Attributes:
+        name: registry name.
+        space: the space of the elements.
+        train, test: elements in the space's tensor form (``test`` may be None).
+        value_space: the real space the elements decode to (grid and market bins), else None.
+    """
+
+    value_space: Optional[Reals] = None
+
+    def __init__(self, name: str, space: Space, train: Elements, test: Optional[Elements] = None) -> None:
+        self.name, self.space = name, space
+        self.train = space.check(train, f"{name}.train")
+        if space.length(self.train) == 0:
+            raise DataError(f"{name}: the training split is empty; provide at least one sample")
+        self.test = None if test is None else space.check(test, f"{name}.test")
+
+    def __len__(self) -> int:
+        """Number of training elements."""
+        return self.space.length(self.train)
+
+    def batch(self, indices: torch.Tensor) -> Elements:
+        """Training elements at positions ``indices`` (LongTensor ``(m,)``), in the space's tensor form."""
+        return self.space.take(self.train, indices)
+
+    def split(self, split: str) -> Elements:
+        """The elements of ``split`` (``"train"`` or ``"test"``)."""
+        if split == "train":
+            return self.train
+        if split == "test":
+            if self.test is None:
+                raise DataError(f"{self.name}: has no test split; use split='train'")
+            return self.test
+        raise ConfigError(f"split: expected 'train' or 'test', got {split!r}")
+
+    @property
+    def has_exact_target(self) -> bool:
+        """True when a loss can train on the whole data distribution at once (``batch=None``)."""
+        return False
+
+    def to_numpy(self, samples: Elements) -> np.ndarray:
+        """Samples as saved in ``samples.npy``: decoded values for grid data, else the space's array form."""
+        if self.value_space is not None:
+            return np.asarray(self.decode(samples), dtype=np.float64)  # type: ignore[attr-defined]
+        return self.space.to_numpy(samples)
+
+    def __repr__(self) -> str:
+        n_test = 0 if self.test is None else self.space.length(self.test)
+        return f"{type(self).__name__}(name={self.name!r}, space={self.space.describe()}, n_train={len(self)}, n_test={n_test})"
+
+
+class BitDataset(Dataset):
+    """Samples of ``n_bits``-bit strings stored as basis indices (space ``Bits(n_bits)``).
 
     Attributes:
         name: registry name.
         n_bits: number of qubits a Born machine needs.
         train: LongTensor ``(N,)`` basis indices; ``test``: LongTensor ``(M,)`` or None.
-        target: exact target distribution ``(2**n_bits,)`` float64 or None.
-        kind: ``"bits"`` (samples are bitstrings) or ``"values"`` (they decode to ``R^d``).
+        target: exact target distribution ``(2**n_bits,)`` float64 or None (then the
+            empirical training distribution is the exact target of the losses).
         valid: None here; datasets with a set of valid strings (:class:`ValidSetDataset`)
             define ``valid(indices) -> bool array``.
     """
 
-    kind: str = "bits"
     valid: Optional[Callable[[torch.Tensor], np.ndarray]] = None
 
     def __init__(
@@ -110,12 +169,11 @@ class BitDataset:
         test: torch.Tensor | np.ndarray | Sequence[int] | None = None,
         target: torch.Tensor | np.ndarray | None = None,
     ) -> None:
-        self.name = name
         self.n_bits = check_n_bits(name, check_positive_int("n_bits", n_bits))
-        self.train = _as_index_tensor(f"{name}.train", train, self.n_bits)
-        if self.train.numel() == 0:
-            raise DataError(f"{name}: the training split is empty; provide at least one sample")
-        self.test = None if test is None else _as_index_tensor(f"{name}.test", test, self.n_bits)
+        super().__init__(
+            name, Bits(self.n_bits), _as_index_tensor(f"{name}.train", train, self.n_bits),
+            None if test is None else _as_index_tensor(f"{name}.test", test, self.n_bits),
+        )
         self.target = None if target is None else self._check_target(target)
 
     def _check_target(self, target: torch.Tensor | np.ndarray) -> torch.Tensor:
@@ -126,15 +184,10 @@ class BitDataset:
             raise DataError(f"{self.name}.target: probabilities must be >= 0 and sum to 1 (sum {float(t.sum()):.6g})")
         return t
 
-    def split(self, split: str) -> torch.Tensor:
-        """The indices of ``split`` (``"train"`` or ``"test"``)."""
-        if split == "train":
-            return self.train
-        if split == "test":
-            if self.test is None:
-                raise DataError(f"{self.name}: has no test split; use split='train'")
-            return self.test
-        raise ConfigError(f"split: expected 'train' or 'test', got {split!r}")
+    @property
+    def has_exact_target(self) -> bool:
+        """Bit data always have one: ``target``, else the empirical training distribution."""
+        return True
 
     def empirical(self, split: str = "train") -> np.ndarray:
         """Normalised histogram ``(2**n_bits,)`` float64 of ``split``."""
@@ -146,12 +199,8 @@ class BitDataset:
         return index_to_bits(indices, self.n_bits)
 
     def decode(self, indices: torch.Tensor | np.ndarray) -> np.ndarray:
-        """Values ``(len, d)`` float64 of ``indices``; for bit datasets the bits themselves."""
+        """Values ``(len, d)`` float64 of ``indices``; for plain bit datasets the bits themselves."""
         return self.bits(indices).astype(np.float64)
-
-    def __repr__(self) -> str:
-        n_test = 0 if self.test is None else len(self.test)
-        return f"{type(self).__name__}(name={self.name!r}, n_bits={self.n_bits}, n_train={len(self.train)}, n_test={n_test})"
 
 
 class ValidSetDataset(BitDataset):
@@ -183,10 +232,9 @@ class GridDataset(BitDataset):
 
     Wire order: variable 0's bits first, each variable most significant bit first,
     so the joint index is the C-order flat index of the bin tuple ``(b_0, ..., b_{d-1})``.
-    ``centres[j]`` ``(2**bits,)`` are the bin centres of variable ``j``.
+    ``centres[j]`` ``(2**bits,)`` are the bin centres of variable ``j``; samples decode
+    to ``value_space = Reals(d)``.
     """
-
-    kind = "values"
 
     def __init__(self, name: str, bits: int, centres: Sequence[np.ndarray], train, test=None, target=None) -> None:
         self.bits_per_variable = check_positive_int("bits", bits)
@@ -194,6 +242,8 @@ class GridDataset(BitDataset):
         if any(c.shape != (1 << self.bits_per_variable,) for c in self.centres):
             raise DataError(f"{name}: every variable needs {1 << self.bits_per_variable} bin centres")
         super().__init__(name, self.bits_per_variable * len(self.centres), train, test=test, target=target)
+        self.value_space = Reals(self.dim, float(min(c.min() for c in self.centres)),
+                                 float(max(c.max() for c in self.centres)))
 
     @property
     def dim(self) -> int:
@@ -217,14 +267,13 @@ class GridDataset(BitDataset):
         return grid_marginals(p, (1 << self.bits_per_variable,) * self.dim)
 
 
-class ContinuousDataset:
-    """Real vectors ``(N, dim)`` float64 with an optional known law to draw fresh samples from.
+class ContinuousDataset(Dataset):
+    """Real vectors ``(N, dim)`` float64 (space ``Reals(dim)``, or e.g. ``Images`` for pixel rows) with an
+    optional known law to draw fresh samples from.
 
     ``sampler(n, generator) -> Tensor (n, dim)`` draws from the law; without one,
     :meth:`sample` resamples the training set with replacement.
     """
-
-    kind: str = "continuous"
 
     def __init__(
         self,
@@ -232,20 +281,13 @@ class ContinuousDataset:
         train: torch.Tensor | np.ndarray,
         test: torch.Tensor | np.ndarray | None = None,
         sampler: Optional[Callable[[int, Optional[torch.Generator]], torch.Tensor]] = None,
+        space: Optional[Space] = None,
     ) -> None:
-        self.name = name
-        self.train = self._check(f"{name}.train", train)
-        self.dim = int(self.train.shape[1])
-        self.test = None if test is None else self._check(f"{name}.test", test)
+        x = _as_rows(f"{name}.train", train)
+        self.dim = int(x.shape[1])
+        y = None if test is None else _as_rows(f"{name}.test", test, self.dim)
+        super().__init__(name, Reals(self.dim) if space is None else space, x, y)
         self._sampler = sampler
-
-    def _check(self, name: str, x: torch.Tensor | np.ndarray) -> torch.Tensor:
-        t = torch.as_tensor(np.asarray(x, dtype=np.float64)) if not isinstance(x, torch.Tensor) else x.to(torch.float64)
-        if t.dim() != 2 or t.shape[0] == 0:
-            raise DataError(f"{name}: expected a non-empty (N, dim) array, got shape {tuple(t.shape)}")
-        if hasattr(self, "dim") and t.shape[1] != self.dim:
-            raise DataError(f"{name}: expected {self.dim} columns, got {t.shape[1]}")
-        return t
 
     def sample(self, n: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
         """``n`` draws ``(n, dim)`` float64: fresh from the law if known, else resampled training rows."""
@@ -255,5 +297,12 @@ class ContinuousDataset:
         rows = torch.randint(len(self.train), (n,), generator=generator)
         return self.train[rows]
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r}, dim={self.dim}, n_train={len(self.train)})"
+
+def _as_rows(name: str, x: torch.Tensor | np.ndarray, dim: Optional[int] = None) -> torch.Tensor:
+    """``x`` as a non-empty float64 tensor ``(N, dim)``; a DataError naming ``name`` otherwise."""
+    t = torch.as_tensor(np.asarray(x, dtype=np.float64)) if not isinstance(x, torch.Tensor) else x.to(torch.float64)
+    if t.dim() != 2 or t.shape[0] == 0:
+        raise DataError(f"{name}: expected a non-empty (N, dim) array, got shape {tuple(t.shape)}")
+    if dim is not None and t.shape[1] != dim:
+        raise DataError(f"{name}: expected {dim} columns, got {t.shape[1]}")
+    return t

@@ -11,17 +11,17 @@ import numpy as np
 from qgm.data.base import ContinuousDataset
 from qgm.errors import ConfigError
 from qgm.registry import DATASETS
+from qgm.spaces import Images
 
 __all__ = ["Digits", "digits"]
 
 
 class Digits(ContinuousDataset):
-    """Images of the chosen digit ``classes``: ``train (N, 64)`` float64 in [0, 1], ``shape = (8, 8)``.
+    """Images of the chosen digit ``classes``: space ``Images(8, 8)``, ``train (N, 64)`` float64 in [0, 1].
 
-    ``kind = "image"``; :meth:`sample` resamples training images. ``labels (N,)`` holds the digit of each row.
+    :meth:`sample` resamples training images. ``labels (N,)`` holds the digit of each row.
     """
 
-    kind = "image"
     shape = (8, 8)
 
     def __init__(self, classes: int | Sequence[int] = (0,), limit: Optional[int] = None) -> None:
@@ -40,7 +40,7 @@ class Digits(ContinuousDataset):
             images, labels = images[:limit], labels[:limit]
         self.classes = sorted(set(chosen))
         self.labels = labels
-        super().__init__("digits", images)
+        super().__init__("digits", images, space=Images(*self.shape))
 
     def images(self, x: np.ndarray) -> np.ndarray:
         """Rows ``(N, 64)`` as images ``(N, 8, 8)``."""

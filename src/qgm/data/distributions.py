@@ -11,7 +11,7 @@ Gaussian tasks):
 * ``d`` variables take ``d*bits`` wires: variable 0's bits first, MSB first.
 * ``train`` holds ``n_train`` draws from the target (torch generator seeded with ``seed``).
 
-Mixture components are dicts ``{"kind": "gaussian" | "lognormal", "weight": w,
+Mixture components are dicts ``{"family": "gaussian" | "lognormal", "weight": w,
 "mu": m, "sigma": s}`` (``mu``/``sigma`` scalars or one per variable; a Gaussian may
 give a full ``"cov"`` matrix instead of ``sigma``; a log-normal is a product of
 independent ``LogNormal(mu_j, sigma_j)``, the law of ``exp(N(mu, sigma**2))``).
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 Pdf = Callable[[np.ndarray], np.ndarray]
-_COMPONENT_KEYS = {"kind", "weight", "mu", "sigma", "cov"}
+_COMPONENT_KEYS = {"family", "weight", "mu", "sigma", "cov"}
 
 
 def grid_centres(bits: int, bounds: Optional[Sequence[Any]], dim: int) -> list[np.ndarray]:
@@ -77,9 +77,9 @@ def _component_pdf(spec: Any, dim: int, where: str) -> Pdf:
     unknown = sorted(set(spec) - _COMPONENT_KEYS)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(_COMPONENT_KEYS)}")
-    kind = spec.get("kind", "gaussian")
+    family = spec.get("family", "gaussian")
     mu = _vector(f"{where}.mu", spec["mu"], dim)
-    if kind == "gaussian":
+    if family == "gaussian":
         if spec.get("cov") is not None:
             cov = np.asarray(spec["cov"], dtype=np.float64)
             if cov.shape != (dim, dim) or not np.allclose(cov, cov.T) or np.any(np.linalg.eigvalsh(cov) <= 0):
@@ -88,10 +88,10 @@ def _component_pdf(spec: Any, dim: int, where: str) -> Pdf:
             cov = np.diag(_positive_vector(f"{where}.sigma", spec.get("sigma", 1.0), dim) ** 2)
         law = stats.multivariate_normal(mean=mu, cov=cov)
         return lambda x: np.atleast_1d(law.pdf(x))
-    if kind == "lognormal":
+    if family == "lognormal":
         sigma = _positive_vector(f"{where}.sigma", spec.get("sigma", 1.0), dim)
         return lambda x: np.prod(stats.lognorm.pdf(x, s=sigma, scale=np.exp(mu)), axis=1)
-    raise ConfigError(f"{where}.kind: expected 'gaussian' or 'lognormal', got {kind!r}")
+    raise ConfigError(f"{where}.family: expected 'gaussian' or 'lognormal', got {family!r}")
 
 
 def _dimension(components: Sequence[Any]) -> int:
@@ -157,7 +157,7 @@ def lognormal(
 ) -> GridDataset:
     """Log-normal ``exp(N(mu, sigma**2))`` on ``2**bits`` bins (qiskit-finance ``LogNormalDistribution``)."""
     return _mixture_dataset(
-        "lognormal", [{"kind": "lognormal", "mu": mu, "sigma": sigma}], bits, range, n_train, seed
+        "lognormal", [{"family": "lognormal", "mu": mu, "sigma": sigma}], bits, range, n_train, seed
     )
 
 
@@ -179,12 +179,35 @@ def double_gaussian(bits: int = 10, n_train: int = 10000, seed: int = 0) -> Grid
     return _mixture_dataset("double_gaussian", components, bits, None, n_train, seed)
 
 
+#: How :func:`lognormal_zoufal` turns the continuous law into 8 bins.
+DISCRETISATIONS = ("density", "round")
+
+
+def rounded_lognormal(mu: float, sigma: float, top: int) -> np.ndarray:
+    """``P(round(X) = k | round(X) <= top)`` for ``X ~ LogNormal(mu, sigma)``, ``k = 0..top`` ``(top + 1,)``:
+    continuous samples rounded to the nearest integer and those above ``top`` dropped (Zoufal et al.'s data)."""
+    edges = np.concatenate([[0.0], np.arange(top + 1) + 0.5])
+    cdf = stats.lognorm.cdf(edges, s=sigma, scale=np.exp(mu))
+    mass = np.diff(cdf)
+    return mass / mass.sum()
+
+
 @DATASETS.register("lognormal_zoufal")
-def lognormal_zoufal(n_train: int = 20000, seed: int = 0) -> GridDataset:
-    """Zoufal et al.'s log-normal on 3 qubits: values 0..7, ``p(x) ∝ LogNormal(mu=1, sigma=1)`` density at x."""
-    return _mixture_dataset(
-        "lognormal_zoufal", [{"kind": "lognormal", "mu": 1.0, "sigma": 1.0}], 3, (0.0, 7.0), n_train, seed
-    )
+def lognormal_zoufal(n_train: int = 20000, seed: int = 0, discretisation: str = "density") -> GridDataset:
+    """Zoufal et al.'s log-normal (``mu = 1``, ``sigma = 1``) on 3 qubits, values 0..7.
+
+    ``discretisation="density"``: ``p(x) ∝`` the density at ``x`` (qiskit-finance's
+    ``LogNormalDistribution``; ``p(0) = 0``). ``"round"``: the paper's data, continuous samples
+    rounded to integers with those above 7 dropped (:func:`rounded_lognormal`; ``p(0) ≈ 0.054``).
+    """
+    if discretisation not in DISCRETISATIONS:
+        raise ConfigError(f"discretisation: expected one of {DISCRETISATIONS}, got {discretisation!r}")
+    if discretisation == "density":
+        return _mixture_dataset(
+            "lognormal_zoufal", [{"family": "lognormal", "mu": 1.0, "sigma": 1.0}], 3, (0.0, 7.0), n_train, seed
+        )
+    return discretised("lognormal_zoufal", rounded_lognormal(1.0, 1.0, 7), 3, grid_centres(3, (0.0, 7.0), 1),
+                       n_train, seed)
 
 
 @DATASETS.register("custom")

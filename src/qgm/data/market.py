@@ -66,7 +66,8 @@ def split_by_date(n: int, test_fraction: float) -> int:
     n_test = int(round(check_fraction("test_fraction", test_fraction, closed=True) * n))
     n_train = n - n_test
     if n_train < 2 or (0 < n_test < 2):
-        raise ConfigError(f"test_fraction: {test_fraction} leaves {n_train} training / {n_test} test days; use 0 or a value in [0.01, 0.9]")
+        raise ConfigError(f"test_fraction: {test_fraction} leaves {n_train} training / {n_test} test days; "
+                          "use 0 or a value in [0.01, 0.9]")
     return n_train
 
 

@@ -2,19 +2,13 @@
 information (full, block-diagonal, diagonal), classical Fisher information of
 Born machines, expressibility, entangling capability and entanglement entropy."""
 from qgm.geometry.entanglement import (
-    entangling_capability,
     entanglement_entropy,
+    entangling_capability,
     meyer_wallach,
     reduced_density_matrix,
     schmidt_spectrum,
 )
-from qgm.geometry.expressibility import (
-    expressibility,
-    fidelity_histogram,
-    fidelity_samples,
-    haar_log_masses,
-    kl_to_haar,
-)
+from qgm.geometry.expressibility import expressibility, fidelity_histogram, fidelity_samples, haar_log_masses, kl_to_haar
 from qgm.geometry.fisher import classical_fisher, probability_jacobian
 from qgm.geometry.jacobian import gate_generator, state_jacobian
 from qgm.geometry.layers import parametrized_layers

@@ -27,7 +27,7 @@ name        discriminator loss                     generator loss
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -86,23 +86,38 @@ hinge_g_loss = wgan_g_loss
 
 
 def gradient_penalty(
-    critic: Callable[[torch.Tensor], torch.Tensor],
-    real: torch.Tensor,
-    fake: torch.Tensor,
+    critic: Callable[[Any], torch.Tensor],
+    real: Union[torch.Tensor, tuple[torch.Tensor, ...]],
+    fake: Union[torch.Tensor, tuple[torch.Tensor, ...]],
     generator: Optional[torch.Generator] = None,
 ) -> torch.Tensor:
     """``E (‖∇C(x̂)‖₂ − 1)²`` at ``x̂ = εx + (1 − ε)x̃``, ``ε ~ U[0, 1)`` per pair (Gulrajani et al. 2017).
 
-    ``real`` and ``fake`` are paired samples ``(m, d)`` (fake detached from its
-    generator); multiply by the penalty weight (10 in the paper) yourself.
+    ``real`` and ``fake`` are paired samples: tensors ``(m, ...)``, or tuples of such tensors
+    (e.g. a graph's adjacency and node features), interpolated with the same ``ε`` per pair;
+    the critic receives ``x̂`` in the same structure and the gradient norm runs over all its
+    tensors. ``fake`` is detached from its generator; multiply by the penalty weight (10 in
+    the paper) yourself.
     """
-    if real.shape != fake.shape:
-        raise ParameterError(f"gradient_penalty: real {tuple(real.shape)} and fake {tuple(fake.shape)} differ")
-    eps = torch.rand((real.shape[0],) + (1,) * (real.dim() - 1), dtype=real.dtype, generator=generator)
-    x_hat = (eps.to(real.device) * real + (1 - eps.to(real.device)) * fake.detach()).requires_grad_(True)
-    out = critic(x_hat).sum()
-    (grad,) = torch.autograd.grad(out, x_hat, create_graph=True)
-    return ((grad.reshape(grad.shape[0], -1).norm(dim=1) - 1.0) ** 2).mean()
+    reals, fakes = (real, fake) if isinstance(real, tuple) else ((real,), (fake,))
+    if not isinstance(fake, type(real)) or len(reals) != len(fakes) or any(
+            r.shape != f.shape for r, f in zip(reals, fakes)):
+        raise ParameterError(f"gradient_penalty: real {_shapes(real)} and fake {_shapes(fake)} differ")
+    m = reals[0].shape[0]
+    eps = torch.rand(m, dtype=reals[0].dtype, generator=generator).to(reals[0].device)
+    x_hat = tuple(_interpolate(eps.reshape((m,) + (1,) * (r.dim() - 1)), r, f) for r, f in zip(reals, fakes))
+    out = critic(x_hat if isinstance(real, tuple) else x_hat[0]).sum()
+    grads = torch.autograd.grad(out, x_hat, create_graph=True)
+    norms = torch.cat([g.reshape(m, -1) for g in grads], 1).norm(dim=1)
+    return ((norms - 1.0) ** 2).mean()
+
+
+def _interpolate(eps: torch.Tensor, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    return (eps * real + (1 - eps) * fake.detach()).requires_grad_(True)
+
+
+def _shapes(x: Any) -> Any:
+    return tuple(tuple(t.shape) for t in x) if isinstance(x, tuple) else tuple(x.shape)
 
 
 @dataclass(frozen=True)

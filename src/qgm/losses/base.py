@@ -1,10 +1,17 @@
-"""What every training loss shares: the call protocol, the target distribution,
-batch histograms, and how a loss asks a model for its distribution.
+"""The loss protocol, and what every distribution loss shares: the target
+distribution, batch histograms, and how a loss asks a model for its distribution.
 
-A loss is a callable ``loss(model, batch) -> scalar tensor``. ``batch`` is a
-LongTensor ``(m,)`` of data basis indices (a minibatch of training samples) or
-``None`` for the exact target (the dataset's ``target``, or its empirical
-training distribution when it has none).
+A :class:`Loss` is a callable ``loss(model, batch) -> scalar tensor`` with its
+own hyper-parameters and a ``state_dict`` for bit-exact resume. Two families:
+
+* :class:`DistributionLoss` (MMD, KL/NLL, Sinkhorn, Stein): compares the
+  distribution of a ``Bits(n)`` model with the data's. ``batch`` is a
+  LongTensor ``(m,)`` of data basis indices (a minibatch of training samples)
+  or ``None`` for the exact target (the dataset's ``target``, or its empirical
+  training distribution when it has none).
+* :class:`~qgm.losses.ensemble.StateEnsembleLoss`: compares ensembles of quantum
+  states (fidelity MMD, Wasserstein on fidelities, global and local fidelity to
+  a target state).
 
 Shots. ``shots=None`` on the loss defers to the model's ``shots`` attribute
 (``None`` there too means exact probabilities). With shots the model is asked
@@ -23,20 +30,17 @@ import numpy as np
 import torch
 
 from qgm.errors import ConfigError, DataError, ParameterError
+from qgm.sim.validate import check_shots as sim_check_shots
 
-__all__ = ["Loss", "target_distribution", "histogram", "check_shots", "u_minus_v"]
+__all__ = ["Loss", "DistributionLoss", "target_distribution", "histogram", "check_shots", "u_minus_v"]
 
 #: Tolerance on the normalisation of a target distribution.
 NORM_TOL = 1e-8
 
 
 def check_shots(shots: Optional[int], field: str = "shots") -> Optional[int]:
-    """``shots`` if it is ``None`` or a positive int, else a ConfigError."""
-    if shots is None:
-        return None
-    if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1:
-        raise ConfigError(f"{field}: expected a positive integer or null (exact), got {shots!r}")
-    return int(shots)
+    """``shots`` of a loss's configuration: :func:`qgm.sim.check_shots` raising a ConfigError."""
+    return sim_check_shots(shots, field, error=ConfigError)
 
 
 def _as_distribution(values: Any, n_bits: int, field: str) -> torch.Tensor:
@@ -83,7 +87,33 @@ def u_minus_v(v_stat: torch.Tensor, diag_mean: torch.Tensor, m: int) -> torch.Te
 
 
 class Loss(ABC):
-    """Base of the registered losses: target, shot policy and generator.
+    """The loss protocol: ``loss(model, batch) -> scalar``, checked by :meth:`check_model`, computed by
+    :meth:`forward`; ``state_dict`` / ``load_state_dict`` carry any random state for bit-exact resume."""
+
+    name: ClassVar[str]
+
+    def __call__(self, model: Any, batch: Any) -> torch.Tensor:
+        """Scalar loss of ``model`` on a data ``batch`` (None: the whole data / exact target)."""
+        self.check_model(model)
+        return self.forward(model, batch)
+
+    def check_model(self, model: Any) -> None:
+        """Refuse a model this loss cannot score (ConfigError naming the mismatch)."""
+
+    @abstractmethod
+    def forward(self, model: Any, batch: Any) -> torch.Tensor:
+        """The loss value (scalar tensor) after :meth:`check_model`."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Random state for bit-exact resume (tensors and plain types only)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`."""
+
+
+class DistributionLoss(Loss):
+    """Base of the distribution losses: target, shot policy and generator.
 
     Args:
         n_bits: bits of a data point; the model must have the same ``n_bits``.
@@ -92,8 +122,6 @@ class Loss(ABC):
         seed: seed of the loss's generator for shots.
     """
 
-    name: ClassVar[str]
-
     def __init__(self, n_bits: int, target: Any, shots: Optional[int] = None, seed: int = 0) -> None:
         self.n_bits = int(n_bits)
         self.target = _as_distribution(target, self.n_bits, "target")
@@ -101,17 +129,12 @@ class Loss(ABC):
         self.seed = int(seed)
         self._generators: dict[str, torch.Generator] = {}
 
-    def __call__(self, model: Any, batch: Optional[torch.Tensor]) -> torch.Tensor:
-        """Scalar loss of ``model`` on ``batch`` (LongTensor ``(m,)``) or on the exact target (None)."""
+    def check_model(self, model: Any) -> None:
+        """The model must generate ``Bits(n_bits)``."""
         if getattr(model, "n_bits", None) != self.n_bits:
             raise ConfigError(
                 f"{self.name} loss built for {self.n_bits} bits, model has n_bits={getattr(model, 'n_bits', None)}"
             )
-        return self.forward(model, batch)
-
-    @abstractmethod
-    def forward(self, model: Any, batch: Optional[torch.Tensor]) -> torch.Tensor:
-        """The loss value (scalar tensor) after the model check of :meth:`__call__`."""
 
     # -- shots and randomness ----------------------------------------------------
     def resolved_shots(self, model: Any) -> Optional[int]:
@@ -127,6 +150,11 @@ class Loss(ABC):
 
     def model_distribution(self, model: Any, shots: Optional[int]) -> torch.Tensor:
         """``model.probs()`` (exact) or ``model.probs(shots=shots, generator=…)`` -> ``(2**n,)``."""
+        if shots is not None and not model.tags.differentiable_shots:
+            raise ParameterError(
+                f"{self.name}: {type(model).__name__} cannot differentiate sampled frequencies (shots={shots}); "
+                "use shots: null (exact) or a quantum model"
+            )
         if shots is None:
             p = model.probs()
         else:

@@ -15,12 +15,13 @@ ladder for GHZ), else the Householder reflection whose first column is |π⟩
 ``V`` beyond ``V|0⟩``; a circuit ``V`` keeps the cost local in the circuit's
 sense, the Householder ``V`` is the generic fallback of the spec.
 
-Both losses are exact (state-vector) losses: ``batch`` is ignored (the data is
-the state) and ``shots`` are refused. A model provides its state by a
-``state()`` method, or by ``circuit`` + ``theta`` (QCBM), run on the engine.
-Registered factories read the target from ``dataset.state`` (``(2**n,)``
-complex) and optionally ``dataset.prep`` (a parameter-free Circuit), or take
-``target=`` amplitudes directly.
+Both losses are exact (state-vector) :class:`~qgm.losses.StateEnsembleLoss`
+es against an ensemble of one target: ``batch`` is ignored (the data is the
+state) and ``shots`` are refused. A model provides its state by ``state()``
+(models tagged ``prepares_state``, e.g. the QCBM). Registered factories read
+the target from ``dataset.state`` (``(2**n,)`` complex, a
+:class:`~qgm.data.StateTarget`) and optionally ``dataset.prep`` (a
+parameter-free Circuit), or take ``target=`` amplitudes directly.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ import torch
 from qgm import sim
 from qgm.circuits import Circuit
 from qgm.errors import ConfigError, DataError, ParameterError
-from qgm.losses.base import Loss
+from qgm.losses.ensemble import StateEnsembleLoss
 from qgm.registry import LOSSES
 
 __all__ = [
@@ -125,20 +126,16 @@ def local_fidelity(psi: torch.Tensor, unprepare: Unpreparation) -> torch.Tensor:
 
 
 def model_state(model: Any) -> torch.Tensor:
-    """The model's state ``(2**n,)``: ``model.state()``, else the engine on ``model.circuit``/``model.theta``."""
-    if callable(getattr(model, "state", None)):
-        return model.state()
-    circuit, theta = getattr(model, "circuit", None), getattr(model, "theta", None)
-    if not isinstance(circuit, Circuit) or not isinstance(theta, torch.Tensor):
+    """The model's state ``(2**n,)`` from ``model.state()`` (models tagged ``prepares_state``)."""
+    if not getattr(getattr(model, "tags", None), "prepares_state", False):
         raise ConfigError(
-            f"fidelity losses need a state-vector model (a state() method, or circuit + theta as in QCBM); "
+            f"fidelity losses need a model that prepares a state (a state() method, as the QCBM); "
             f"got {type(model).__name__}"
         )
-    method = getattr(model, "diff_method", "backprop")
-    return sim.state(circuit, theta, diff_method=method if method in ("backprop", "adjoint") else "backprop")
+    return model.state()
 
 
-class _StateLoss(Loss):
+class _StateLoss(StateEnsembleLoss):
     """Shared target handling of the fidelity losses (exact only)."""
 
     def __init__(self, state: Any, prep: Optional[Circuit] = None, shots: Optional[int] = None) -> None:
@@ -146,7 +143,17 @@ class _StateLoss(Loss):
             raise ConfigError(f"{self.name}: shots={shots} not supported; fidelity losses are exact (shots: null)")
         self.unprepare = Unpreparation(state, prep)
         self.state = self.unprepare.state
-        super().__init__(self.unprepare.n_bits, self.state.real**2 + self.state.imag**2)
+        self.n_bits = self.unprepare.n_bits
+        super().__init__(self.state[None])
+
+    def check_model(self, model: Any) -> None:
+        """The model must prepare a state of the target's qubits."""
+        n = getattr(getattr(model, "space", None), "n", None)
+        if n is not None and n != self.n_bits:
+            raise ConfigError(f"{self.name} loss built for {self.n_bits} qubits, the model has {n}")
+
+    def forward(self, model: Any, batch: Any) -> torch.Tensor:
+        return self.distance(model_state(model)[None], self.data)
 
 
 class GlobalFidelityLoss(_StateLoss):
@@ -154,8 +161,8 @@ class GlobalFidelityLoss(_StateLoss):
 
     name = "global_fidelity"
 
-    def forward(self, model: Any, batch: Optional[torch.Tensor]) -> torch.Tensor:
-        return 1.0 - fidelity(model_state(model), self.state)
+    def distance(self, generated: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
+        return 1.0 - fidelity(generated[0], data[0])
 
 
 class LocalFidelityLoss(_StateLoss):
@@ -163,8 +170,8 @@ class LocalFidelityLoss(_StateLoss):
 
     name = "local_fidelity"
 
-    def forward(self, model: Any, batch: Optional[torch.Tensor]) -> torch.Tensor:
-        return 1.0 - local_fidelity(model_state(model), self.unprepare)
+    def distance(self, generated: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
+        return 1.0 - local_fidelity(generated[0], self.unprepare)
 
 
 def _target_of(dataset: Any, target: Any, prep: Optional[Circuit], householder: bool) -> tuple[Any, Optional[Circuit]]:

@@ -19,7 +19,7 @@ from typing import Any, Optional
 import torch
 
 from qgm.errors import ConfigError
-from qgm.losses.base import Loss, target_distribution
+from qgm.losses.base import DistributionLoss, target_distribution
 from qgm.registry import LOSSES
 
 __all__ = ["KLLoss", "NLLLoss", "DEFAULT_EPS"]
@@ -28,7 +28,7 @@ __all__ = ["KLLoss", "NLLLoss", "DEFAULT_EPS"]
 DEFAULT_EPS = 1e-10
 
 
-class _LikelihoodLoss(Loss):
+class _LikelihoodLoss(DistributionLoss):
     """Shared model log-probabilities at data points (exact, or clipped shot frequencies)."""
 
     def __init__(

@@ -27,7 +27,7 @@ from typing import Any, Optional, Sequence
 import torch
 
 from qgm.errors import ConfigError, ParameterError
-from qgm.losses.base import Loss, target_distribution, u_minus_v
+from qgm.losses.base import DistributionLoss, target_distribution, u_minus_v
 from qgm.losses.distance import check_distance
 from qgm.losses.kernel import DENSE_MAX_BITS, GaussianMixtureKernel
 from qgm.registry import LOSSES
@@ -64,7 +64,7 @@ def _within_set_correction(kernel: GaussianMixtureKernel, h: torch.Tensor, m: in
     return u_minus_v(kernel.quadratic(h), torch.ones((), dtype=torch.float64), m)
 
 
-class MMDLoss(Loss):
+class MMDLoss(DistributionLoss):
     """Squared MMD between the model and the data (see module docstring).
 
     Args:

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Optional
 import torch
 
 from qgm.errors import ConfigError, ResourceError
-from qgm.losses.base import Loss, target_distribution
+from qgm.losses.base import DistributionLoss, target_distribution
 from qgm.losses.distance import check_distance, pairwise_distance
 from qgm.registry import LOSSES
 
@@ -116,7 +116,7 @@ def sinkhorn_divergence(
     return SinkhornResult(value, phi, ok_ab and ok_aa and ok_bb)
 
 
-class SinkhornLoss(Loss):
+class SinkhornLoss(DistributionLoss):
     """Sinkhorn divergence between the model and the data (exact or from shots).
 
     Args:

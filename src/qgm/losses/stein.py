@@ -22,7 +22,7 @@ from typing import Any, Optional, Sequence
 import torch
 
 from qgm.errors import ConfigError, ResourceError
-from qgm.losses.base import Loss, target_distribution, u_minus_v
+from qgm.losses.base import DistributionLoss, target_distribution, u_minus_v
 from qgm.losses.distance import flip_bit
 from qgm.losses.kernel import GaussianMixtureKernel
 from qgm.losses.mmd import make_kernel
@@ -56,7 +56,7 @@ def stein_kernel(q: torch.Tensor, kernel: GaussianMixtureKernel) -> torch.Tensor
     return kappa + (score @ score.T) * k
 
 
-class SteinLoss(Loss):
+class SteinLoss(DistributionLoss):
     """Discrete Stein discrepancy of the model against the (smoothed) target.
 
     Args:

@@ -3,13 +3,15 @@
 
 Every registered metric has the signature
 ``metric(*, model, dataset, samples, probs) -> float`` where ``samples`` are the
-model's draws (basis indices LongTensor ``(n,)`` for Born machines, float
-``(n, dim)`` for continuous generators) and ``probs`` its exact probabilities
-``(2**n_bits,)`` or None. Distribution metrics compare the model distribution
-(``probs`` if given, else the histogram of ``samples``) with the dataset's
-reference: its exact ``target``, else the empirical test split (held-out data),
-else the empirical training split. Sample metrics on continuous datasets compare
-with the test split (else the training split).
+model's draws in its space's tensor form (basis indices ``(n,)`` for ``Bits``,
+float ``(n, dim)`` for ``Reals`` and flat ``Images``) and ``probs`` its exact
+probabilities ``(2**n_bits,)`` or None. A metric states what it applies to in
+terms of the dataset's space (and ``value_space`` for grids that decode to
+values). Distribution metrics compare the model distribution (``probs`` if
+given, else the histogram of ``samples``) with the dataset's reference: its
+exact ``target``, else the empirical test split (held-out data), else the
+empirical training split. Sample metrics on real-valued datasets compare with
+the test split (else the training split).
 
 Fixed conventions of the registered adapters (call the pure functions for others):
 ``mmd`` uses a Gaussian kernel with bandwidth 1 on bits (Hamming distance) or on
@@ -33,6 +35,7 @@ from qgm.errors import ConfigError
 from qgm.metrics import bitstrings, coverage, divergences, finance
 from qgm.metrics.samples import ks_per_marginal, mmd, mmd_distributions
 from qgm.registry import METRICS
+from qgm.spaces import Bits, Images, Reals
 
 __all__ = ["evaluate", "model_distribution", "reference_distribution", "require", "MMD_EXACT_BITS", "MMD_MAX_SAMPLES"]
 
@@ -52,7 +55,17 @@ def require(metric: str, dataset: Any, ok: bool, why: str) -> None:
 
 
 def _is_bits(dataset: Any) -> bool:
-    return hasattr(dataset, "n_bits") and hasattr(dataset, "empirical")
+    return isinstance(dataset.space, Bits)
+
+
+def _real_valued(dataset: Any) -> bool:
+    """Samples are (or decode to) real vectors: grids with a ``value_space``, ``Reals`` and ``Images`` data."""
+    return dataset.value_space is not None or isinstance(dataset.space, (Reals, Images))
+
+
+def _value_dim(dataset: Any) -> int:
+    space = dataset.value_space if dataset.value_space is not None else dataset.space
+    return int(getattr(space, "d", getattr(space, "n_pixels", 1)))
 
 
 def model_distribution(metric: str, dataset: Any, samples: torch.Tensor, probs: Optional[torch.Tensor]) -> np.ndarray:
@@ -163,7 +176,7 @@ def _mmd(*, model: Any, dataset: Any, samples: torch.Tensor, probs: Optional[tor
         states = torch.arange(1 << dataset.n_bits)
         points = dataset.decode(states)
         ref = reference_distribution(dataset)
-        if dataset.kind != "bits":
+        if dataset.value_space is not None:
             std = np.sqrt(ref @ (points - ref @ points) ** 2)
             points = points / np.where(std > 0, std, 1.0)
         return mmd_distributions(model_distribution("mmd", dataset, samples, probs), ref, points)
@@ -175,7 +188,7 @@ def _mmd(*, model: Any, dataset: Any, samples: torch.Tensor, probs: Optional[tor
     else:
         x, y = _values("mmd", dataset, samples), _reference_samples(dataset)
     x, y = _subsample(x, MMD_MAX_SAMPLES), _subsample(y, MMD_MAX_SAMPLES)
-    if getattr(dataset, "kind", "bits") != "bits":
+    if _real_valued(dataset):
         std = y.std(axis=0)
         scale = np.where(std > 0, std, 1.0)  # constant variables (e.g. blank pixels) stay unscaled
         x, y = x / scale, y / scale
@@ -187,8 +200,9 @@ def _ks(*, model: Any, dataset: Any, samples: torch.Tensor, probs: Optional[torc
     """Largest per-marginal Kolmogorov-Smirnov statistic (grid CDFs, or two-sample KS on continuous data)."""
     if _is_grid(dataset):
         shape = (1 << dataset.bits_per_variable,) * dataset.dim
-        return float(ks_per_marginal(model_distribution("ks", dataset, samples, probs), reference_distribution(dataset), shape).max())
-    require("ks", dataset, getattr(dataset, "kind", None) in ("continuous", "image"), "it has no real-valued marginals")
+        p_model = model_distribution("ks", dataset, samples, probs)
+        return float(ks_per_marginal(p_model, reference_distribution(dataset), shape).max())
+    require("ks", dataset, isinstance(dataset.space, (Reals, Images)), "it has no real-valued marginals")
     return float(ks_per_marginal(_values("ks", dataset, samples), _reference_samples(dataset)).max())
 
 
@@ -208,7 +222,7 @@ for _key in ("modes_covered", "high_quality_fraction", "mode_kl"):
 
 def _finance_metric(name: str, statistic: Any) -> None:
     def metric(*, model: Any, dataset: Any, samples: torch.Tensor, probs: Optional[torch.Tensor]) -> float:
-        require(name, dataset, getattr(dataset, "kind", "bits") != "bits" and getattr(dataset, "dim", 1) >= 2,
+        require(name, dataset, _real_valued(dataset) and _value_dim(dataset) >= 2,
                 "it needs real-valued data with at least 2 variables")
         return finance.pairwise_mean(statistic, _values(name, dataset, samples))
 
@@ -233,13 +247,13 @@ def evaluate(
 ) -> dict[str, float]:
     """Metrics ``names`` of ``model`` on ``dataset``: ``{name: value}``.
 
-    Draws ``model.sample(n_samples, generator)`` once and, when ``model.has_probs``,
-    uses ``model.probs()`` (exact) for the distribution metrics.
+    Draws ``model.sample(n_samples, generator=generator)`` once and, when the model is tagged
+    ``exact_probs``, uses ``model.probs()`` for the distribution metrics.
     """
     if isinstance(names, str) or not all(isinstance(n, str) for n in names):
         raise ConfigError(f"metrics: expected a list of metric names, got {names!r}")
     metrics = {name: METRICS.get(name) for name in names}
     with torch.no_grad():
-        samples = model.sample(n_samples, generator)
-        probs = model.probs().detach() if getattr(model, "has_probs", False) else None
+        samples = model.sample(n_samples, generator=generator)
+        probs = model.probs().detach() if model.tags.exact_probs else None
     return {name: float(fn(model=model, dataset=dataset, samples=samples, probs=probs)) for name, fn in metrics.items()}

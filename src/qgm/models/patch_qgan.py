@@ -17,19 +17,19 @@ and the image is the concatenation of the ``n_generators`` patches of
 batch run as one engine call: parameters ``(n_generators, 1, n_params)`` broadcast
 against latents ``(1, batch, n_qubits)``.
 
-Contract notes: :meth:`PatchQGAN.sample` returns **images** ``(n, n_pixels)``
-float64 in [0, 1] (not basis indices); ``has_probs`` is False. The model is a
-:class:`qgm.models.qgan.AdversarialModel` whose player is :class:`PatchGenerator`; the
+Contract notes: the model generates ``Images(h, w)`` (``h * w = n_pixels``):
+:meth:`PatchQGAN.sample` returns flat images ``(n, n_pixels)`` float64 in [0, 1];
+it has no exact probabilities. The model is a
+:class:`qgm.models.adversarial.AdversarialModel` whose generator is :class:`PatchGenerator`; the
 classical discriminator (``model.discriminator``, logits, default MLP
 ``n_pixels→64→16→1`` ReLU as in the demo) is part of the module, so ``save``/``load``
-keep both players. Training is adversarial through :meth:`configure_optimizers` /
-``training_step`` (non-saturating BCE, the demo's SGD ``lr_G = 0.3``, ``lr_D = 0.01``
-by default).
+keep both players. Training is adversarial through the model-owned objective
+(non-saturating BCE, the demo's SGD ``lr_G = 0.3``, ``lr_D = 0.01`` by default).
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import torch
 from torch import nn
@@ -37,10 +37,12 @@ from torch import nn
 from qgm import sim
 from qgm.circuits import Circuit, In, P
 from qgm.errors import ConfigError, ParameterError
+from qgm.models.adversarial import AdversarialModel, continuous_batch
+from qgm.models.base import check_n_samples
 from qgm.models.discriminators import build_discriminator
-from qgm.models.qcbm import DIFF_METHODS
-from qgm.models.qgan import AdversarialModel, continuous_batch
 from qgm.registry import MODELS
+from qgm.sim.diff import canonical_diff_method
+from qgm.spaces import Images
 
 __all__ = [
     "PatchQGAN", "PatchGenerator", "patch_circuit", "postselect", "max_normalise",
@@ -112,11 +114,10 @@ class PatchGenerator(nn.Module):
             init_scale * torch.rand(n_generators, self.circuit.n_params, dtype=torch.float64, generator=gen)
         )
 
-    def latent(self, m: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    def latent(self, m: int, rng: Optional[torch.Generator] = None) -> torch.Tensor:
         """``m`` latent vectors ``(m, n_qubits)`` uniform in ``[0, latent_range)`` (float64)."""
-        if isinstance(m, bool) or not isinstance(m, int) or m < 1:
-            raise ParameterError(f"n: expected a positive number of samples, got {m!r}")
-        return self.latent_range * torch.rand(m, self.n_qubits, dtype=torch.float64, generator=generator)
+        check_n_samples(m)
+        return self.latent_range * torch.rand(m, self.n_qubits, dtype=torch.float64, generator=rng)
 
     def patches(self, z: torch.Tensor) -> torch.Tensor:
         """Max-normalised patches ``(n_generators, batch, patch_size)`` of latents ``z`` ``(batch, n_qubits)``
@@ -134,11 +135,11 @@ class PatchGenerator(nn.Module):
         pixels ``g * patch_size … (g + 1) * patch_size − 1``."""
         return self.patches(z).permute(1, 0, 2).reshape(z.shape[0], self.n_pixels)
 
-    def fake(self, m: int, generator: torch.Generator) -> tuple[torch.Tensor, None]:
-        return self.generate(self.latent(m, generator)), None
+    def fake(self, m: int, rng: torch.Generator) -> tuple[torch.Tensor, None]:
+        return self.generate(self.latent(m, rng)), None
 
-    def draw(self, n: int, generator: Optional[torch.Generator]) -> torch.Tensor:
-        return self.generate(self.latent(n, generator))
+    def draw(self, n: int, rng: Optional[torch.Generator]) -> torch.Tensor:
+        return self.generate(self.latent(n, rng))
 
     def real(self, batch: Optional[torch.Tensor]) -> tuple[torch.Tensor, None]:
         return continuous_batch(batch, self.n_pixels)
@@ -161,7 +162,8 @@ class PatchQGAN(AdversarialModel):
         latent_range: latents are uniform in ``[0, latent_range)`` (demo: π/2).
         init_scale: generator angles start uniform in ``[0, init_scale)`` (demo: 1).
         diff_method: engine gradient method.
-        seed: seed of the initial angles, the discriminator and the model's generator (fakes).
+        seed: seed of the initial angles, the discriminator and the model's random stream (fakes).
+        image_shape: ``[h, w]`` of the images (default: square).
 
     The step follows :meth:`AdversarialModel.training_step`: the discriminator update sees
     fresh fakes, then the generator update draws new ones (the demo reuses one batch of fakes
@@ -185,6 +187,7 @@ class PatchQGAN(AdversarialModel):
         init_scale: float = 1.0,
         diff_method: str = "backprop",
         seed: int = 0,
+        image_shape: Optional[Sequence[int]] = None,
     ) -> None:
         n_pixels = _positive_int(n_pixels, "n_pixels")
         n_qubits = _positive_int(n_qubits, "n_qubits")
@@ -206,8 +209,7 @@ class PatchQGAN(AdversarialModel):
                 f"n_generators={n_generators} patches of {patch} pixels give {n_generators * patch} pixels, "
                 f"the images have n_pixels={n_pixels}; set n_generators={n_pixels / patch:g} or change n_qubits"
             )
-        if diff_method not in DIFF_METHODS:
-            raise ConfigError(f"diff_method must be one of {DIFF_METHODS}, got {diff_method!r}")
+        diff_method = canonical_diff_method(diff_method)
         if not latent_range > 0 or not init_scale >= 0:
             raise ConfigError(f"latent_range (>0) / init_scale (>=0): got {latent_range!r} / {init_scale!r}")
         disc_spec = dict(DEFAULT_DISCRIMINATOR if discriminator is None else discriminator)
@@ -215,48 +217,44 @@ class PatchQGAN(AdversarialModel):
                                 diff_method, int(seed))
         super().__init__(player, build_discriminator(disc_spec, n_pixels, seed=int(seed)),
                          loss, d_steps, g_steps, gp_weight, seed=int(seed))
-        self.n_bits = n_qubits  # qubits of one sub-generator circuit
+        self.space = image_space(n_pixels, image_shape)
         self._config = {
             "n_pixels": n_pixels, "n_generators": n_generators, "n_qubits": n_qubits, "n_ancilla": n_ancilla,
             "q_depth": q_depth, "discriminator": disc_spec, "loss": loss, "d_steps": self.d_steps,
             "g_steps": self.g_steps, "gp_weight": self.gp_weight, "latent_range": float(latent_range),
             "init_scale": float(init_scale), "diff_method": diff_method, "seed": int(seed),
+            "image_shape": [self.space.h, self.space.w],
         }
 
     @property
     def circuit(self) -> Circuit:
         """One sub-generator's circuit (all share it; their weights differ)."""
-        return self.player.circuit
+        return self.generator.circuit
 
     def generate(self, z: torch.Tensor) -> torch.Tensor:
         """Images ``(batch, n_pixels)`` of latents ``z`` ``(batch, n_qubits)`` (differentiable)."""
-        return self.player.generate(z)
+        return self.generator.generate(z)
 
-    def latent(self, n: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    def latent(self, n: int, rng: Optional[torch.Generator] = None) -> torch.Tensor:
         """``n`` latents ``(n, n_qubits)`` uniform in ``[0, latent_range)``."""
-        return self.player.latent(n, generator)
+        return self.generator.latent(n, rng)
 
-    def configure_optimizers(self, spec: Optional[dict[str, Any]] = None) -> dict[str, torch.optim.Optimizer]:
-        """``{"generator", "discriminator"}`` optimizers; players the ``spec`` leaves out get the demo's
-        :data:`DEFAULT_OPTIMIZERS` (SGD 0.3 / 0.01)."""
-        spec = dict(spec or {})
-        return super().configure_optimizers({**DEFAULT_OPTIMIZERS, **spec})
+    def default_optimizers(self) -> dict[str, dict[str, Any]]:
+        """The demo's :data:`DEFAULT_OPTIMIZERS` (SGD 0.3 / 0.01) for players the config leaves out."""
+        return DEFAULT_OPTIMIZERS
 
 
-def _n_features(dataset: Any) -> int:
-    """Pixels per image of an image dataset (``dim``, else the width of ``train``)."""
-    dim = getattr(dataset, "dim", None)
-    if dim is None:
-        train = getattr(dataset, "train", None)
-        if not isinstance(train, torch.Tensor) or train.ndim != 2:
-            raise ConfigError(
-                f"patch_qgan needs an image dataset with 'dim' or train (N, pixels); got {type(dataset).__name__}"
-            )
-        dim = train.shape[1]
-    return int(dim)
+def image_space(n_pixels: int, shape: Optional[Sequence[int]]) -> Images:
+    """``Images(h, w)`` of ``n_pixels`` pixels: ``shape`` if given, else square, else one row."""
+    if shape is None:
+        side = math.isqrt(n_pixels)
+        return Images(side, side) if side * side == n_pixels else Images(1, n_pixels)
+    if len(shape) != 2 or shape[0] * shape[1] != n_pixels:
+        raise ConfigError(f"image_shape: expected [h, w] with h * w = n_pixels = {n_pixels}, got {list(shape)!r}")
+    return Images(int(shape[0]), int(shape[1]))
 
 
-@MODELS.register("patch_qgan")
+@MODELS.register("patch_qgan", accepts=(Images,))
 def patch_qgan(
     dataset: Any,
     n_generators: Optional[int] = None,
@@ -273,8 +271,11 @@ def patch_qgan(
     diff_method: str = "backprop",
     seed: int = 0,
 ) -> PatchQGAN:
-    """Registered factory: a :class:`PatchQGAN` on the dataset's images (``n_pixels = dataset.dim``)."""
+    """Registered factory: a :class:`PatchQGAN` on the dataset's ``Images(h, w)``."""
+    space = dataset.space
+    if not isinstance(space, Images) or space.channels != 1:
+        raise ConfigError(f"patch_qgan needs one-channel Images data, got {space.describe()}")
     return PatchQGAN(
-        _n_features(dataset), n_generators, n_qubits, n_ancilla, q_depth, discriminator, loss,
-        d_steps, g_steps, gp_weight, latent_range, init_scale, diff_method, seed,
+        space.n_pixels, n_generators, n_qubits, n_ancilla, q_depth, discriminator, loss,
+        d_steps, g_steps, gp_weight, latent_range, init_scale, diff_method, seed, [space.h, space.w],
     )

@@ -23,7 +23,7 @@ import torch
 
 from qgm.circuits.circuit import Circuit
 from qgm.errors import ParameterError
-from qgm.sim.diff import canonical_diff_method, resolve_diff_method
+from qgm.sim.diff import DIFF_METHODS, canonical_diff_method, resolve_diff_method
 from qgm.sim.evolve import batch_shape, bind, zero_state
 from qgm.sim.executable import evolve_params, plan_kind, run
 from qgm.sim.observables import Observable, born, parse_observable, pauli_expectations
@@ -32,7 +32,7 @@ from qgm.sim.sampling import frequencies, sample_indices
 from qgm.sim.shift import ShiftMeasure
 from qgm.sim.validate import as_angles, check_memory, check_shots, real_dtype_of
 
-__all__ = ["state", "probs", "expval", "sample", "marginal"]
+__all__ = ["state", "probs", "expval", "sample", "marginal", "DIFF_METHODS"]
 
 #: Largest n whose |0…0⟩ is kept as a cached read-only state (beyond, it is written per call).
 ZERO_CACHE_MAX_N = 16
@@ -115,7 +115,7 @@ class _Bound:
                 resolve_diff_method(name, n_qubits=self.n, measured=False)  # raises: a state has no shift rule
             return "backprop"
         plan = self.program.plan(plan_kind(self.n, not self.shared and self.size > 1))
-        return resolve_diff_method(
+        method = resolve_diff_method(
             diff_method,
             n_qubits=self.n,
             batch_size=self.size,
@@ -126,6 +126,12 @@ class _Bound:
             dtype=self.dtype,
             device=self.device,
         )
+        if method == "parameter-shift" and self.initial_state is not None and self.initial_state.requires_grad:
+            raise ParameterError(
+                "initial_state requires grad but parameter shift differentiates only the circuit's angles; "
+                "use diff_method='backprop' or 'adjoint' (or 'auto') with shots=None, or detach initial_state"
+            )
+        return method
 
     def states(self, method: str, output: str = "state") -> torch.Tensor:
         """Final states ``(B, 2**n)``, differentiable (one autograd node) when anything requires grad.

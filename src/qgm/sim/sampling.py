@@ -17,8 +17,9 @@ from typing import Optional
 import torch
 
 from qgm.errors import ParameterError
+from qgm.sim.validate import check_shots  # re-exported: the one shots validator lives in validate
 
-__all__ = ["sample_indices", "frequencies"]
+__all__ = ["check_shots", "sample_indices", "frequencies"]
 
 
 def sample_indices(p: torch.Tensor, shots: int, generator: Optional[torch.Generator]) -> torch.Tensor:

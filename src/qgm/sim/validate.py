@@ -11,9 +11,9 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
-from qgm.errors import ParameterError, ResourceError
+from qgm.errors import ParameterError, QGMError, ResourceError
 
-__all__ = ["real_dtype_of", "as_angles", "check_memory", "check_shots", "available_bytes", "COMPLEX_DTYPES"]
+__all__ = ["real_dtype_of", "as_angles", "check_memory", "check_shots", "gib", "available_bytes", "COMPLEX_DTYPES"]
 
 COMPLEX_DTYPES = (torch.complex128, torch.complex64)
 #: Work below this size is never checked against free memory (reading it costs time).
@@ -68,18 +68,20 @@ def as_angles(
     return t
 
 
-def check_shots(shots: Any, field: str = "shots", *, allow_none: bool = True) -> Optional[int]:
+def check_shots(shots: Any, field: str = "shots", *, allow_none: bool = True,
+                error: type[QGMError] = ParameterError) -> Optional[int]:
     """``shots`` as ``None`` (exact) or a positive ``int``; anything else is a ParameterError.
 
     The one shots validator of qgm (engine, losses and models call it). NumPy
     integers are accepted and returned as ``int``; booleans, floats, zero and
     negative counts are refused, and so is ``None`` where ``allow_none=False``
-    (a sample count that must be given).
+    (a sample count that must be given). ``error``: the class raised (``ConfigError``
+    where the count comes from a configuration).
     """
     if shots is None and allow_none:
         return None
     if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1:
-        raise ParameterError(f"{field}: expected a positive integer or None (exact), got {shots!r}")
+        raise error(f"{field}: expected a positive integer or None (exact), got {shots!r}")
     return int(shots)
 
 
@@ -98,6 +100,16 @@ def available_bytes(device: torch.device) -> int:
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
+def gib(nbytes: int) -> str:
+    """``nbytes`` as ``"X.Y GiB"`` in integer arithmetic (a float division overflows beyond 2**1024
+    bytes, i.e. at about 1,020 qubits); beyond 2**50 GiB as ``"2^k GiB"`` (``k`` = floor of log2)."""
+    nbytes = int(nbytes)
+    tenths = (nbytes * 10) >> 30
+    if tenths < 10 << 50:
+        return f"{tenths // 10}.{tenths % 10} GiB"
+    return f"2^{nbytes.bit_length() - 31} GiB"
+
+
 def check_memory(n_qubits: int, batch: int, dtype: torch.dtype, device: torch.device, copies: int = 4) -> None:
     """Refuse work whose state vectors (``copies`` of ``(batch, 2**n)``) cannot fit."""
     item = torch.empty(0, dtype=dtype).element_size()
@@ -106,9 +118,8 @@ def check_memory(n_qubits: int, batch: int, dtype: torch.dtype, device: torch.de
         return
     have = available_bytes(device)
     if need > have:
-        gib = 2**30
         raise ResourceError(
-            f"n_qubits={n_qubits} with batch {batch} needs about {need / gib:.1f} GiB ({copies} state copies of "
-            f"{dtype}) but {device} has {have / gib:.1f} GiB free; use fewer qubits or a smaller batch, "
+            f"n_qubits={n_qubits} with batch {batch} needs about {gib(need)} ({copies} state copies of "
+            f"{dtype}) but {device} has {gib(have)} free; use fewer qubits or a smaller batch, "
             f"dtype=torch.complex64, or diff_method='adjoint' for gradients"
         )

@@ -1,8 +1,10 @@
 """Trainer callbacks: progress bar, ``metrics.jsonl``, checkpoints, early stopping, layerwise training.
 
 Checkpoints are ``checkpoints/step_<k>.pt`` files holding
-:meth:`Trainer.state_dict`, written atomically (temporary file + ``os.replace``)
-and loadable with ``torch.load(weights_only=True)``.
+:meth:`Trainer.state_dict`, written atomically (:mod:`qgm.atomic`) and
+loadable with ``torch.load(weights_only=True)``. Callbacks a config selects by
+name (``train.callbacks``) are registered in :data:`qgm.registry.CALLBACKS`:
+``layerwise``.
 """
 from __future__ import annotations
 
@@ -15,11 +17,14 @@ from typing import Any, Optional
 import torch
 from tqdm.auto import tqdm
 
+from qgm.atomic import atomic_text, atomic_torch_save
+from qgm.circuits.init import layerwise_phases
 from qgm.errors import ConfigError
+from qgm.registry import CALLBACKS
 from qgm.train.trainer import Callback, Record, Trainer
 
 __all__ = [
-    "ProgressBar", "MetricsLogger", "Checkpointer", "EarlyStopping", "LayerwiseTraining",
+    "ProgressBar", "MetricsLogger", "Checkpointer", "EarlyStopping", "LayerwiseTraining", "layerwise",
     "read_records", "latest_checkpoint", "load_checkpoint",
 ]
 
@@ -62,12 +67,6 @@ def read_records(path: Path) -> list[Record]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _write_atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".tmp-{path.name}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 class MetricsLogger(Callback):
     """Appends logged records (see :meth:`Trainer.should_log`) to ``metrics.jsonl``, one JSON object a line.
 
@@ -80,7 +79,7 @@ class MetricsLogger(Callback):
 
     def on_train_start(self, trainer: Trainer) -> None:
         keep = [r for r in read_records(self.path) if 0 < trainer.step and r["step"] <= trainer.step]
-        _write_atomic_text(self.path, "".join(json.dumps(r) + "\n" for r in keep))
+        atomic_text(self.path, "".join(json.dumps(r) + "\n" for r in keep))
 
     def on_step_end(self, trainer: Trainer, record: Record) -> None:
         if trainer.should_log(record["step"]):
@@ -119,10 +118,7 @@ class Checkpointer(Callback):
         step = record["step"]
         due = self.every > 0 and step % self.every == 0
         if step > 0 and (due or step == trainer.steps or trainer.should_stop):
-            # imported here: qgm.models may import qgm.train (build_optimizer), so no import cycle at load time
-            from qgm.models.base import atomic_save
-
-            atomic_save(trainer.state_dict(), self.path(step))
+            atomic_torch_save(trainer.state_dict(), self.path(step))
 
 
 class EarlyStopping(Callback):
@@ -156,7 +152,7 @@ class EarlyStopping(Callback):
 class LayerwiseTraining(Callback):
     """Layerwise learning (Skolik et al. 2021) on a model with one angle vector ``theta``.
 
-    ``masks`` ``[(P,) bool, ...]`` (from :func:`qgm.trainability.init.layerwise_phases`) say
+    ``masks`` ``[(P,) bool, ...]`` (from :func:`qgm.circuits.layerwise_phases`) say
     which slots train in each phase of ``steps_per_phase`` steps; every other slot is held
     at its value from the start of the phase (restored after each update, so any optimizer
     works; its moments still see the frozen slots' gradients). After the last phase every
@@ -165,9 +161,9 @@ class LayerwiseTraining(Callback):
 
     def __init__(self, theta: torch.nn.Parameter, masks: list[torch.Tensor], steps_per_phase: int) -> None:
         if steps_per_phase < 1:
-            raise ConfigError(f"train.layerwise.steps_per_phase: must be >= 1, got {steps_per_phase}")
+            raise ConfigError(f"steps_per_phase: must be >= 1, got {steps_per_phase}")
         if any(m.shape != theta.shape for m in masks):
-            raise ConfigError(f"train.layerwise: masks must have the angles' shape {tuple(theta.shape)}")
+            raise ConfigError(f"layerwise: masks must have the angles' shape {tuple(theta.shape)}")
         self.theta, self.masks, self.steps_per_phase = theta, masks, steps_per_phase
         self.phase = -1
         self.anchor = theta.detach().clone()
@@ -195,3 +191,19 @@ class LayerwiseTraining(Callback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state:
             self.phase, self.anchor = int(state["phase"]), state["anchor"]
+
+
+@CALLBACKS.register("layerwise")
+def layerwise(model: Any, steps_per_phase: int, start_layers: int = 1, add_layers: int = 1,
+              partitions: int = 2) -> LayerwiseTraining:
+    """Registered callback: :class:`LayerwiseTraining` over the layers of a single-circuit model's
+    angle vector ``theta`` (a QCBM), with the schedule of :func:`qgm.circuits.layerwise_phases`."""
+    for key, value in (("steps_per_phase", steps_per_phase), ("start_layers", start_layers),
+                       ("add_layers", add_layers), ("partitions", partitions)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{key}: expected an integer >= 1, got {value!r}")
+    theta, circuit = getattr(model, "theta", None), getattr(model, "circuit", None)
+    if not isinstance(theta, torch.nn.Parameter) or circuit is None:
+        raise ConfigError(f"model '{type(model).__name__}' has no single circuit and angle vector; "
+                          "use layerwise with a qcbm")
+    return LayerwiseTraining(theta, layerwise_phases(circuit, start_layers, add_layers, partitions), steps_per_phase)

@@ -6,17 +6,18 @@ Layout (``?`` = optional)::
     seed: 0                      # one seed for the whole run
     dataset: {name: bas, rows: 3, cols: 3}
     model: {name: qcbm, ansatz: {name: liu_wang, depth: 4}}
-    loss?: {name: mmd, sigmas: [0.5, 1, 2, 4]}    # not for self-stepping models
+    loss?: {name: mmd, sigmas: [0.5, 1, 2, 4]}    # not for models that own their objective
     optimizer: {name: adam, lr: 0.05}              # or per player:
     #   {generator: {name: adam, lr: 0.01}, discriminator: {name: sgd, lr: 0.1}}
     schedule?: cosine            # none | cosine | step | exponential, or {name: step, step_size: 50}
     train: {steps: 300, batch_size: null, eval_every: 50, log_every: 1, checkpoint_every: 100,
             n_eval_samples: 10000, early_stop?: {metric: kl, below: 0.01, patience: 1},
+            callbacks?: [{name: layerwise, steps_per_phase: 50}], loggers: [jsonl],  # + tensorboard, mlflow
             progress: true, plots: true}
     metrics: [kl, valid_fraction]
 
-Named sections (dataset, model, loss, optimizer, schedule) keep their extra
-keys as ``options`` for the registered factory; those keys are checked against
+Named sections (dataset, model, loss, optimizer, schedule, each of
+``train.callbacks``) keep their extra keys as ``options`` for the registered factory; those keys are checked against
 the factory's signature when the run is built (:mod:`qgm.train.run`).
 Every problem is a :class:`~qgm.errors.ConfigError` whose message starts with
 the key path (``train.steps: ...``).
@@ -36,7 +37,7 @@ import yaml
 from qgm.errors import ConfigError
 
 __all__ = [
-    "Component", "EarlyStopConfig", "LayerwiseConfig", "TrainConfig", "RunConfig", "SCHEDULE_NAMES",
+    "Component", "EarlyStopConfig", "TrainConfig", "RunConfig", "SCHEDULE_NAMES",
     "parse_config", "load_config", "apply_overrides", "yaml_load", "yaml_dump",
 ]
 
@@ -89,20 +90,11 @@ class EarlyStopConfig:
 
 
 @dataclass(frozen=True)
-class LayerwiseConfig:
-    """Layerwise learning (Skolik et al. 2021): grow from ``start_layers`` layers by ``add_layers``
-    per phase, then train ``partitions`` groups of layers in turn; ``steps_per_phase`` steps each."""
-
-    steps_per_phase: int
-    start_layers: int = 1
-    add_layers: int = 1
-    partitions: int = 2
-
-
-@dataclass(frozen=True)
 class TrainConfig:
     """Loop settings. ``batch_size: null`` trains on the exact target distribution;
-    ``eval_every: 0`` evaluates at the end only; ``checkpoint_every: 0`` checkpoints at the end only."""
+    ``eval_every: 0`` evaluates at the end only; ``checkpoint_every: 0`` checkpoints at the end only;
+    ``callbacks`` are registered callbacks (:data:`qgm.registry.CALLBACKS`) by name with options;
+    ``loggers`` are experiment trackers beside ``metrics.jsonl`` (:mod:`qgm.train.loggers`)."""
 
     steps: int = 100
     batch_size: Optional[int] = None
@@ -111,7 +103,8 @@ class TrainConfig:
     checkpoint_every: int = 0
     n_eval_samples: int = 10000
     early_stop: Optional[EarlyStopConfig] = None
-    layerwise: Optional[LayerwiseConfig] = None
+    callbacks: list[Component] = field(default_factory=list)
+    loggers: list[str] = field(default_factory=lambda: ["jsonl"])
     progress: bool = True
     plots: bool = True
 
@@ -152,6 +145,7 @@ class RunConfig:
         train = dataclasses.asdict(self.train)
         if train["early_stop"] is None:
             del train["early_stop"]
+        train["callbacks"] = [c.to_dict() for c in self.train.callbacks]
         out["train"] = train
         out["metrics"] = list(self.metrics)
         return out
@@ -269,9 +263,6 @@ def _check_train(t: TrainConfig, metrics: list[str]) -> None:
     _positive("train.log_every", t.log_every)
     _positive("train.checkpoint_every", t.checkpoint_every, 0)
     _positive("train.n_eval_samples", t.n_eval_samples)
-    if t.layerwise is not None:
-        for key in ("steps_per_phase", "start_layers", "add_layers", "partitions"):
-            _positive(f"train.layerwise.{key}", getattr(t.layerwise, key))
     es = t.early_stop
     if es is None:
         return
@@ -284,6 +275,18 @@ def _check_train(t: TrainConfig, metrics: list[str]) -> None:
         )
     if es.metric != "loss" and t.eval_every == 0:
         raise ConfigError("train.early_stop: a metric is checked at evaluations; set train.eval_every >= 1")
+
+
+def _train_config(data: Any) -> TrainConfig:
+    """The ``train`` section; ``callbacks`` entries are components (``{name, **options}``)."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"train: expected a mapping, got {data!r}")
+    callbacks = data.get("callbacks") or []
+    if not isinstance(callbacks, list):
+        raise ConfigError(f"train.callbacks: expected a list of {{name: ..., options}}, got {callbacks!r}")
+    comps = [_component(c, f"train.callbacks[{i}]") for i, c in enumerate(callbacks)]
+    train = _from_dict(TrainConfig, {k: v for k, v in data.items() if k != "callbacks"}, "train")
+    return dataclasses.replace(train, callbacks=comps)
 
 
 _TOP_KEYS = ("name", "seed", "dataset", "model", "loss", "optimizer", "schedule", "train", "metrics")
@@ -311,7 +314,7 @@ def parse_config(raw: Any) -> RunConfig:
     schedule_c = None if schedule is None else _component(schedule, "schedule")
     if schedule_c is not None and schedule_c.name not in SCHEDULE_NAMES:
         raise ConfigError(f"schedule.name: {schedule_c.name!r} unknown; use one of {', '.join(SCHEDULE_NAMES)}")
-    train = _from_dict(TrainConfig, raw.get("train") or {}, "train")
+    train = _train_config(raw.get("train") or {})
     _check_train(train, metrics)
     return RunConfig(
         name=name,

@@ -4,8 +4,8 @@
 * ``distribution.png``: learned vs target probabilities per basis state (bit data;
   the ``MAX_BARS`` most probable states when there are more);
 * ``samples.png``: a grid of sampled images (datasets with ``images(indices)``, e.g. BAS);
-* ``values.png``: sampled vs data values (1-D histogram, 2-D scatter) for ``values`` and
-  ``continuous`` data.
+* ``values.png``: sampled vs data values (1-D histogram, 2-D scatter) for data that decode
+  to values (grids) and real-valued data.
 """
 from __future__ import annotations
 
@@ -127,8 +127,8 @@ def write_plots(
     """Every plot that applies to this run; the paths written.
 
     ``samples`` are the model's raw samples, ``learned`` its distribution ``(2**n,)``
-    (exact or the sample histogram; None for continuous data), ``values`` the
-    decoded samples ``(N, d)`` (None for plain bit data).
+    (exact or the sample histogram; None unless the data are bits), ``values`` the
+    decoded samples ``(N, d)`` (None unless the data are real-valued).
     """
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -138,14 +138,14 @@ def write_plots(
     if learned is not None:
         target = getattr(dataset, "target", None)
         ref = np.asarray(target, dtype=np.float64) if target is not None else dataset.empirical("train")
-        ordered = getattr(dataset, "kind", "bits") == "values"
+        ordered = dataset.value_space is not None
         plot_distribution(learned, ref, dataset.n_bits, folder / "distribution.png", ordered)
         written.append(folder / "distribution.png")
     if callable(getattr(dataset, "images", None)):
         plot_images(dataset.images(samples), folder / "samples.png")
         written.append(folder / "samples.png")
     if values is not None:
-        data = dataset.decode(dataset.train) if getattr(dataset, "kind", "") == "values" else np.asarray(dataset.train)
+        data = dataset.decode(dataset.train) if dataset.value_space is not None else np.asarray(dataset.train)
         plot_values(values, data, folder / "values.png")
         written.append(folder / "values.png")
     return written

@@ -8,12 +8,13 @@ writes the run directory::
     <out>/metrics.jsonl    one JSON record per logged step
     <out>/checkpoints/     step_<k>.pt (Trainer.state_dict, atomic writes)
     <out>/model.pt         final model (GenerativeModel.save)
-    <out>/samples.npy      n_eval_samples samples of the final model (see samples_array)
+    <out>/samples.npy      n_eval_samples samples of the final model (``dataset.to_numpy``)
     <out>/plots/*.png      curves, distribution, sample images / values
     <out>/summary.json     final metrics, n_params, steps, times
 
 ``resume=True`` restores the latest checkpoint and continues bit-exactly.
-:func:`load_run`, :func:`sample_run` and :func:`eval_run` read a run back.
+:func:`load_run`, :func:`sample_run` (:func:`conditional_sample_run` under a condition) and
+:func:`eval_run` read a run back.
 
 Seeds: the run ``seed`` seeds the Trainer's batch stream and is passed as
 ``seed`` to every dataset, model and loss factory that takes one and was not
@@ -24,9 +25,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
-import json
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,24 +36,35 @@ from typing import Any, Callable, Iterable, Optional, Union
 import numpy as np
 import torch
 
+from qgm.atomic import atomic_json, atomic_npy, atomic_text
 from qgm.errors import ConfigError, QGMError
-from qgm.registry import DATASETS, LOSSES, METRICS, MODELS, Registry
+from qgm.optim.factory import build_scheduler
+from qgm.registry import CALLBACKS, DATASETS, LOSSES, METRICS, MODELS, Registry
+from qgm.spaces import Bits, Images, Reals, check_compatible
 from qgm.train.callbacks import (
-    Checkpointer, EarlyStopping, LayerwiseTraining, MetricsLogger, ProgressBar, latest_checkpoint, load_checkpoint,
+    Checkpointer,
+    EarlyStopping,
+    MetricsLogger,
+    ProgressBar,
+    latest_checkpoint,
+    load_checkpoint,
     read_records,
 )
-from qgm.train.config import Component, LayerwiseConfig, RunConfig, load_config, parse_config, yaml_dump
-from qgm.optim.factory import build_optimizer, build_scheduler
+from qgm.train.config import Component, RunConfig, load_config, parse_config, yaml_dump
+from qgm.train.loggers import build_loggers, check_logger_names
 from qgm.train.plots import write_plots
-from qgm.train.trainer import STREAM_SAMPLES, Callback, EvaluateFn, Trainer, derived_seed, is_self_stepping
+from qgm.train.trainer import STREAM_SAMPLES, Callback, EvaluateFn, Trainer, derived_seed
 
 __all__ = [
     "PLUGIN_MODULES", "load_plugins", "RunParts", "build_run", "run_config", "load_run",
-    "sample_run", "eval_run", "samples_array", "default_run_dir",
+    "sample_run", "conditional_sample_run", "eval_run", "default_run_dir",
 ]
 
 #: Modules whose import fills the registries the configs name.
-PLUGIN_MODULES = ("qgm.data", "qgm.metrics", "qgm.losses", "qgm.optim", "qgm.models", "qgm.baselines")
+PLUGIN_MODULES = (
+    "qgm.data", "qgm.metrics", "qgm.losses", "qgm.optim", "qgm.models", "qgm.baselines", "qgm.trainability",
+    "qgm.train.callbacks", "qgm.data.qm9", "qgm.metrics.chemistry", "qgm.models.molgan", "qgm.models.qgan_hg",
+)
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -136,20 +148,24 @@ def _resolve_seeds(cfg: RunConfig) -> RunConfig:
 
 
 def _build_optimizers(cfg: RunConfig, model: Any) -> dict[str, torch.optim.Optimizer]:
-    if is_self_stepping(model):
-        try:
-            opts = model.configure_optimizers(cfg.to_dict()["optimizer"])
-        except QGMError as exc:
-            raise type(exc)(f"optimizer: {exc}") from exc
-        if not isinstance(opts, dict) or not opts:
-            raise ConfigError(f"{type(model).__name__}.configure_optimizers must return a non-empty dict of optimizers")
-        return opts
-    if cfg.per_player:
+    try:
+        opts = model.configure_optimizers(cfg.to_dict()["optimizer"])
+    except QGMError as exc:
+        raise type(exc)(exc if str(exc).startswith("optimizer") else f"optimizer: {exc}") from exc
+    if not isinstance(opts, dict) or not opts:
+        raise ConfigError(f"{type(model).__name__}.configure_optimizers must return a non-empty dict of optimizers")
+    return opts
+
+
+def _check_spaces(cfg: RunConfig, dataset: Any) -> None:
+    """Refuse a model whose registered data spaces exclude the dataset's, before building it."""
+    accepts = MODELS.accepts(cfg.model.name)
+    if accepts and not isinstance(dataset.space, accepts):
+        names = " or ".join(a.__name__ for a in accepts)
         raise ConfigError(
-            f"optimizer: per-player optimizers {sorted(cfg.optimizer)} need a self-stepping model "  # type: ignore[arg-type]
-            f"(configure_optimizers/training_step); '{cfg.model.name}' takes one {{name, lr}}"
+            f"model: '{cfg.model.name}' trains on {names} data but dataset '{cfg.dataset.name}' holds "
+            f"{dataset.space.describe()}; pick a model for {type(dataset.space).__name__} or another dataset"
         )
-    return {"model": build_optimizer(model.parameters(), cfg.optimizer, model=model)}
 
 
 def _check_metrics(cfg: RunConfig) -> None:
@@ -163,12 +179,17 @@ def build_run(config: Union[RunConfig, dict[str, Any]]) -> RunParts:
     load_plugins()
     cfg = _resolve_seeds(parse_config(config))
     _check_metrics(cfg)
+    check_logger_names(cfg.train.loggers)
     if cfg.train.plots and importlib.util.find_spec("matplotlib") is None:
         raise ConfigError("train.plots: matplotlib is not installed; pip install 'qgm[plot]' or set train.plots: false")
     dataset = _create(DATASETS, "dataset", cfg.dataset)
-    if cfg.train.batch_size is None and getattr(dataset, "kind", "") == "continuous":
-        raise ConfigError(f"train.batch_size: dataset '{cfg.dataset.name}' has no exact target; set a batch size")
+    _check_spaces(cfg, dataset)
+    if cfg.train.batch_size is None and not dataset.has_exact_target:
+        raise ConfigError(f"train.batch_size: dataset '{cfg.dataset.name}' ({dataset.space.describe()}) has no "
+                          "exact target; set a batch size")
     model = _create(MODELS, "model", cfg.model, dataset=dataset)
+    check_compatible(model.space, dataset.space, cfg.model.name, cfg.dataset.name,
+                     prepares_state=model.tags.prepares_state)
     loss = None if cfg.loss is None else _create(LOSSES, "loss", cfg.loss, dataset=dataset)
     optimizers = _build_optimizers(cfg, model)
     schedulers = {k: build_scheduler(o, cfg.schedule, cfg.train.steps) for k, o in optimizers.items()}
@@ -176,27 +197,16 @@ def build_run(config: Union[RunConfig, dict[str, Any]]) -> RunParts:
 
 
 # ---------------------------------------------------------------------------- the run directory
-def samples_array(dataset: Any, samples: torch.Tensor) -> np.ndarray:
-    """Model samples as saved in ``samples.npy``: int 0/1 ``(N, n_bits)`` for bit data (column 0 = wire 0),
-    float ``(N, d)`` values for ``values`` data (``dataset.decode``) and for continuous data."""
-    kind = getattr(dataset, "kind", "bits")
-    if kind == "bits":
-        return np.asarray(dataset.bits(samples), dtype=np.int64)
-    if kind == "values":
-        return np.asarray(dataset.decode(samples), dtype=np.float64)
-    return np.asarray(torch.as_tensor(samples).detach().cpu(), dtype=np.float64)
-
-
 def _n_params(model: Any) -> int:
     if callable(getattr(model, "n_trainable", None)):
         return int(model.n_trainable())
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".tmp-{path.name}")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+def parameter_counts(model: Any) -> dict[str, int]:
+    """``{"n_params": all trainable}`` plus the model's own ``parameter_counts()`` (e.g. per GAN player)."""
+    own = getattr(model, "parameter_counts", None)
+    return {"n_params": _n_params(model), **({k: int(v) for k, v in own().items()} if callable(own) else {})}
 
 
 def _prepare_dir(out: Path, resume: bool, overwrite: bool) -> Optional[Path]:
@@ -217,27 +227,17 @@ def _prepare_dir(out: Path, resume: bool, overwrite: bool) -> Optional[Path]:
     return None
 
 
-def _layerwise_callback(model: Any, lw: LayerwiseConfig) -> LayerwiseTraining:
-    """:class:`LayerwiseTraining` over the layers of a single-circuit model's angles."""
-    from qgm.trainability.init import layerwise_phases
-
-    if not isinstance(getattr(model, "theta", None), torch.nn.Parameter) or getattr(model, "circuit", None) is None:
-        raise ConfigError(f"train.layerwise: model '{type(model).__name__}' has no single circuit and angle vector; "
-                          "use it with a qcbm")
-    masks = layerwise_phases(model.circuit, lw.start_layers, lw.add_layers, lw.partitions)
-    return LayerwiseTraining(model.theta, masks, lw.steps_per_phase)
-
-
 def _callbacks(parts: RunParts, out: Path) -> list[Callback]:
     t = parts.config.train
-    cbs: list[Callback] = []
-    if t.layerwise is not None:
-        cbs.append(_layerwise_callback(parts.model, t.layerwise))
+    cbs: list[Callback] = [
+        _create(CALLBACKS, f"train.callbacks[{i}]", comp, model=parts.model) for i, comp in enumerate(t.callbacks)
+    ]
     if t.early_stop is not None:
         es = t.early_stop
         cbs.append(EarlyStopping(es.metric, below=es.below, above=es.above, patience=es.patience))
     key = t.early_stop.metric if t.early_stop is not None else (parts.config.metrics or [None])[0]
     cbs += [
+        *build_loggers(t.loggers, out, parts.config.name, parts.config.to_dict()),
         MetricsLogger(out / "metrics.jsonl"),
         Checkpointer(out / "checkpoints", t.checkpoint_every),
         ProgressBar(key_metric=key, desc=parts.config.name, enabled=t.progress),
@@ -253,16 +253,19 @@ def _finalise(parts: RunParts, trainer: Trainer, out: Path, started: float) -> d
     with torch.no_grad():
         raw = model.sample(cfg.train.n_eval_samples, generator=gen)
         learned = None
-        if hasattr(dataset, "n_bits"):
+        if isinstance(dataset.space, Bits):
             learned = (
-                model.probs().detach().cpu().numpy() if getattr(model, "has_probs", False)
+                model.probs().detach().cpu().numpy() if model.tags.exact_probs
                 else np.bincount(raw.numpy(), minlength=1 << dataset.n_bits) / raw.numel()
             )
-    arr = samples_array(dataset, raw)
-    np.save(out / "samples.npy", arr)
+    arr = dataset.to_numpy(raw)
+    atomic_npy(out / "samples.npy", arr)
     if cfg.train.plots:
-        values = arr if getattr(dataset, "kind", "bits") != "bits" else None
+        real_valued = dataset.value_space is not None or isinstance(dataset.space, (Reals, Images))
+        values = arr if real_valued and np.isrealobj(arr) else None
         write_plots(out / "plots", read_records(out / "metrics.jsonl"), dataset, raw, learned, values)
+        if callable(getattr(dataset, "plot_samples", None)):  # dataset-specific pictures (molecule grids)
+            dataset.plot_samples(raw, out / "plots")
     final = trainer.last_eval
     summary = {
         "name": cfg.name,
@@ -274,11 +277,11 @@ def _finalise(parts: RunParts, trainer: Trainer, out: Path, started: float) -> d
         "stopped_early": bool(trainer.should_stop and trainer.step < cfg.train.steps),
         "loss": final.get("loss"),
         "metrics": {k: v for k, v in final.items() if k in cfg.metrics},
-        "n_params": _n_params(model),
+        **parameter_counts(model),
         "train_time_s": round(trainer.elapsed, 3),
         "wall_time_s": round(time.perf_counter() - started, 3),
     }
-    _write_json(out / "summary.json", summary)
+    atomic_json(out / "summary.json", summary)
     return summary
 
 
@@ -306,8 +309,11 @@ def run_config(
     cfg = parts.config
     out_dir = Path(out) if out is not None else default_run_dir(cfg)
     ckpt = _prepare_dir(out_dir, resume, overwrite)
-    (out_dir / "config.yaml").write_text(yaml_dump(cfg.to_dict()))
+    atomic_text(out_dir / "config.yaml", yaml_dump(cfg.to_dict()))
     t = cfg.train
+    counts = parameter_counts(parts.model)
+    if t.progress and len(counts) > 1:
+        print(f"{cfg.name}: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()), file=sys.stderr)
     trainer = Trainer(
         parts.model, parts.dataset, parts.loss, parts.optimizers, steps=t.steps, batch_size=t.batch_size,
         seed=cfg.seed, callbacks=[*_callbacks(parts, out_dir), *callbacks], eval_every=t.eval_every,
@@ -339,15 +345,39 @@ def load_run(run_dir: PathLike) -> RunParts:
     return parts
 
 
-def sample_run(run_dir: PathLike, n: int, seed: int = 0) -> np.ndarray:
-    """``n`` samples of a run's model as :func:`samples_array` (seeded by ``seed``)."""
+def _check_count(n: Any) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ConfigError(f"--n: expected a positive number of samples, got {n!r}")
+
+
+def conditional_sample_run(
+    run_dir: PathLike, n: int, condition: Any, *, method: str = "reject", schedule: Optional[str] = None, seed: int = 0
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """``n`` samples of a run's model conditioned on ``condition`` (e.g. ``"x0=1,x4=0"``), as in ``samples.npy``,
+    and their cost (``ConditionalSamples.stats()``: queries, shots, acceptance). Models tagged ``conditional``."""
+    _check_count(n)
+    parts = load_run(run_dir)
+    model = parts.model
+    if not model.tags.conditional:
+        raise ConfigError(
+            f"--condition: the run's model {type(model).__name__} cannot sample under a condition "
+            "(tag 'conditional'); sample it without --condition and filter"
+        )
+    model.eval()
+    with torch.no_grad():
+        result = model.sample_conditional(n, condition, method=method, schedule=schedule,
+                                          generator=torch.Generator().manual_seed(int(seed)))
+    return parts.dataset.to_numpy(result.samples), result.stats()
+
+
+def sample_run(run_dir: PathLike, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` samples of a run's model as saved in ``samples.npy`` (``dataset.to_numpy``; seeded by ``seed``)."""
+    _check_count(n)
     parts = load_run(run_dir)
     parts.model.eval()
     with torch.no_grad():
         raw = parts.model.sample(n, generator=torch.Generator().manual_seed(int(seed)))
-    return samples_array(parts.dataset, raw)
+    return parts.dataset.to_numpy(raw)
 
 
 def eval_run(

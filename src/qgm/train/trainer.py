@@ -1,23 +1,26 @@
 """The one training loop of every model.
 
-Two paths, chosen by the model:
+Every step draws a batch (``dataset.batch(indices)``, indices drawn with the
+Trainer's generator; ``batch_size=None`` passes ``None``, the exact target) and
+then updates each *player* of the model in order (:func:`update`):
 
-* **loss path** (QCBM, RBM, MADE, ...): each step draws a batch, and the
-  optimizer steps with a closure that zeroes the gradients, evaluates
-  ``loss(model, batch)`` and back-propagates (so L-BFGS, QNG and SPSA-type
-  optimizers work unchanged);
-* **self-stepping path** (adversarial models): models with
-  ``configure_optimizers`` and ``training_step`` get
-  ``model.training_step(batch, optimizers, step)`` and do their own updates.
+* a model tagged ``owns_objective`` (adversarial, diffusion, energy-based)
+  names its players and their updates per step (``model.players()``, e.g.
+  ``{"discriminator": 5, "generator": 1}``) and returns the losses of one
+  player with ``model.objective(batch, player)``;
+* every other model has the single player ``"model"`` whose objective is
+  ``{"loss": loss(model, batch)}`` for the configured loss.
 
-Batches: ``dataset.train[randint(len(train), (batch_size,), generator)]`` with
-the Trainer's generator (seeded by ``seed``); ``batch_size=None`` passes
-``None`` (the exact target). Steps count completed updates, 1..``steps``; a
-record ``{"step", "loss", ..., "lr"}`` goes to the callbacks after every step,
-with the metrics of :func:`qgm.metrics.evaluate` merged in at evaluation steps
-(step 0, every ``eval_every`` steps, and the last step). Evaluation step ``k``
-draws its samples from a generator seeded by ``(seed, k)``, so evaluations do
-not disturb the training stream and a resumed run evaluates identically.
+Each update steps ``optimizers[player]`` with a closure that zeroes the
+gradients, evaluates the objective and back-propagates its ``"loss"`` (so
+L-BFGS, QNG and SPSA-type optimizers work unchanged). Steps count completed
+updates, 1..``steps``; a record ``{"step", "loss", ..., "lr"}`` goes to the
+callbacks after every step (``loss`` is the last player's loss before its
+update), with the metrics of :func:`qgm.metrics.evaluate` merged in at
+evaluation steps (step 0, every ``eval_every`` steps, and the last step).
+Evaluation step ``k`` draws its samples from a generator seeded by
+``(seed, k)``, so evaluations do not disturb the training stream and a
+resumed run evaluates identically.
 
 :meth:`Trainer.state_dict` holds everything needed to continue bit-exactly.
 """
@@ -33,10 +36,12 @@ from torch.optim.lr_scheduler import LRScheduler
 
 from qgm.errors import ConfigError, ParameterError
 
-__all__ = ["Trainer", "Callback", "derived_seed", "is_self_stepping"]
+__all__ = ["Trainer", "Callback", "derived_seed", "update", "Objective"]
 
 Record = dict[str, Any]
 EvaluateFn = Callable[..., Mapping[str, float]]
+#: ``objective(batch, player) -> {"loss": scalar, ...}``.
+Objective = Callable[[Any, str], Mapping[str, torch.Tensor]]
 
 #: Tags separating the random streams derived from one run seed.
 STREAM_EVAL, STREAM_SAMPLES = 1, 2
@@ -47,9 +52,40 @@ def derived_seed(seed: int, *tags: int) -> int:
     return int(np.random.SeedSequence([int(seed), *map(int, tags)]).generate_state(2, np.uint64)[0] >> np.uint64(1))
 
 
-def is_self_stepping(model: Any) -> bool:
-    """True for models that do their own updates (``configure_optimizers`` + ``training_step``)."""
-    return callable(getattr(model, "configure_optimizers", None)) and callable(getattr(model, "training_step", None))
+def update(
+    objective: Objective, batch: Any, optimizers: Mapping[str, Optimizer], players: Mapping[str, int]
+) -> dict[str, float]:
+    """One training step: ``players[p]`` updates of ``optimizers[p]`` for each player ``p`` in order.
+
+    Each update steps the optimizer with a closure that zeroes its gradients, evaluates
+    ``objective(batch, p)`` and back-propagates its ``"loss"``. Returns the scalars of the first
+    closure evaluation of each player's last update, ``"loss"`` being the last player's.
+    """
+    missing = [p for p in players if p not in optimizers]
+    if missing:
+        raise ConfigError(f"optimizer: no optimizer for player(s) {missing}; the model's players are {list(players)}")
+    logs: dict[str, float] = {}
+    for player, repeats in players.items():
+        opt = optimizers[player]
+        for _ in range(repeats):
+            logs.update(_step_once(objective, batch, player, opt))
+    return logs
+
+
+def _step_once(objective: Objective, batch: Any, player: str, opt: Optimizer) -> dict[str, float]:
+    outputs: list[Mapping[str, torch.Tensor]] = []
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        out = objective(batch, player)
+        if not isinstance(out, Mapping) or "loss" not in out:
+            raise ParameterError(f"objective for player {player!r} must return a dict with 'loss'")
+        out["loss"].backward()
+        outputs.append(out)
+        return out["loss"]
+
+    opt.step(closure)
+    return {k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v) for k, v in outputs[0].items()}
 
 
 class Callback:
@@ -85,10 +121,10 @@ class Trainer:
     """Train ``model`` on ``dataset`` for ``steps`` steps.
 
     Args:
-        model: a :class:`~qgm.models.GenerativeModel` (or a self-stepping model).
-        dataset: a dataset of the :mod:`qgm.data` contract (``train`` is indexed for batches).
-        loss: ``loss(model, batch) -> scalar`` (loss path only).
-        optimizers: one optimizer, or a dict name -> optimizer (one entry on the loss path).
+        model: a :class:`~qgm.models.GenerativeModel`.
+        dataset: a :class:`~qgm.data.Dataset` (``len(dataset)`` and ``dataset.batch(indices)``).
+        loss: ``loss(model, batch) -> scalar`` (models that do not own their objective).
+        optimizers: one optimizer, or a dict player -> optimizer (``model.players()``).
         steps: total number of steps (a resumed run continues up to it).
         batch_size: samples per batch; None = exact target (``batch=None``).
         seed: seed of the batch generator and of the evaluation streams.
@@ -123,7 +159,8 @@ class Trainer:
         self.model, self.dataset, self.loss = model, dataset, loss
         self.optimizers = _as_dict(optimizers)
         self.schedulers = _as_dict(schedulers)
-        self.self_stepping = is_self_stepping(model)
+        self.owns_objective = bool(getattr(getattr(model, "tags", None), "owns_objective", False))
+        self.players = dict(model.players()) if self.owns_objective else {"model": 1}
         self._check_path()
         self.steps, self.batch_size, self.seed = int(steps), batch_size, int(seed)
         self.callbacks = list(callbacks)
@@ -137,49 +174,36 @@ class Trainer:
         self.elapsed = 0.0
 
     def _check_path(self) -> None:
-        if not self.optimizers:
-            raise ConfigError("optimizer: the Trainer needs at least one optimizer")
-        if self.self_stepping:
-            if self.loss is not None:
-                raise ConfigError(
-                    f"loss: {type(self.model).__name__} steps itself (training_step); remove the loss section"
-                )
-            return
-        if self.loss is None:
-            raise ConfigError(f"loss: required to train {type(self.model).__name__}; add a loss section, e.g. {{name: mmd}}")
-        if len(self.optimizers) != 1:
+        name = type(self.model).__name__
+        if self.owns_objective and self.loss is not None:
+            raise ConfigError(f"loss: {name} defines its own objective; remove the loss section")
+        if not self.owns_objective and self.loss is None:
+            raise ConfigError(f"loss: required to train {name}; add a loss section, e.g. {{name: mmd}}")
+        missing = sorted(set(self.players) - set(self.optimizers))
+        extra = sorted(set(self.optimizers) - set(self.players))
+        if missing or extra:
             raise ConfigError(
-                f"optimizer: {type(self.model).__name__} takes one optimizer, got players {sorted(self.optimizers)}"
+                f"optimizer: {name} has players {list(self.players)}, got optimizers {sorted(self.optimizers)}"
             )
 
     # ------------------------------------------------------------------ steps
-    def next_batch(self) -> Optional[torch.Tensor]:
+    def next_batch(self) -> Any:
         """The next training batch (``None`` when training on the exact target)."""
         if self.batch_size is None:
             return None
-        train = self.dataset.train
-        return train[torch.randint(len(train), (self.batch_size,), generator=self.generator)]
+        idx = torch.randint(len(self.dataset), (self.batch_size,), generator=self.generator)
+        return self.dataset.batch(idx)
 
-    def train_step(self, batch: Optional[torch.Tensor]) -> dict[str, float]:
-        """One update; the scalars to log (always with ``"loss"``, the loss before the update)."""
+    def objective(self, batch: Any, player: str) -> Mapping[str, torch.Tensor]:
+        """The model's objective, or ``{"loss": loss(model, batch)}`` on the loss path."""
+        if self.owns_objective:
+            return self.model.objective(batch, player)
+        return {"loss": self.loss(self.model, batch)}  # type: ignore[misc]
+
+    def train_step(self, batch: Any) -> dict[str, float]:
+        """One step (:func:`update`); the scalars to log (always with ``"loss"``)."""
         self.model.train()
-        if self.self_stepping:
-            out = self.model.training_step(batch, self.optimizers, self.step)
-            if not isinstance(out, Mapping) or "loss" not in out:
-                raise ParameterError(f"{type(self.model).__name__}.training_step must return a dict with 'loss'")
-            return {k: float(v) for k, v in out.items()}
-        (opt,) = self.optimizers.values()
-        values: list[float] = []
-
-        def closure() -> torch.Tensor:
-            opt.zero_grad()
-            value = self.loss(self.model, batch)  # type: ignore[misc]
-            value.backward()
-            values.append(float(value.detach()))
-            return value
-
-        opt.step(closure)
-        return {"loss": values[0]}
+        return update(self.objective, batch, self.optimizers, self.players)
 
     def is_eval_step(self, step: int) -> bool:
         """Evaluate at step 0, every ``eval_every`` steps and at the last step."""

@@ -4,24 +4,20 @@
   cached per point so scans resume; :func:`run_plateau` is the library entry of
   ``qgm plateau CONFIG --out DIR``.
 * Costs (:data:`COSTS`): global and local fidelity costs, MMD with a bandwidth, KL.
-* Target states (:func:`target_state`): GHZ, W, cluster, TFIM ground state.
-* Initial-angle strategies (:data:`INITIALIZERS`): uniform, small, identity
-  blocks, layerwise, AdaInit (classical proposal in place of the paper's LLM).
-
-Importing this package also registers the ``global_fidelity`` and
-``local_fidelity`` losses (:mod:`qgm.losses.fidelity`).
+* Target states (:func:`target_state`, from :mod:`qgm.data.states`): GHZ, W, cluster, TFIM ground state.
+* Initial-angle strategies (:data:`INITIALIZERS`, defined in :mod:`qgm.circuits.init`):
+  uniform, small, identity blocks, layerwise, and AdaInit (registered here; a
+  classical proposal in place of the paper's LLM).
 """
-from qgm.losses import fidelity as _fidelity_losses  # noqa: F401  (registers the fidelity losses)
+from qgm.circuits.ansatz import identity_block_ansatz
+from qgm.circuits.init import INITIALIZERS, initialize, layerwise_phases, param_layers, register_init
+from qgm.data.states import TARGET_STATES, StateTarget, target_state
+from qgm.trainability.adainit import AdaInitResult, adainit_search
 from qgm.trainability.costs import COSTS, CostSpec, ScanCost, build_cost, parse_cost
 from qgm.trainability.fit import fit_decay, variance_stats
 from qgm.trainability.gradients import values_and_gradients
-from qgm.trainability.init import (
-    INITIALIZERS, AdaInitResult, adainit_search, identity_block_ansatz, initialize, layerwise_phases,
-    param_layers, register_init,
-)
 from qgm.trainability.plateau import run_plateau
 from qgm.trainability.scan import ScanResult, depth_of, scan
-from qgm.trainability.states import TARGET_STATES, StateTarget, target_state
 
 __all__ = [
     "scan", "ScanResult", "depth_of", "run_plateau", "COSTS", "CostSpec", "ScanCost", "build_cost", "parse_cost",

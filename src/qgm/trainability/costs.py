@@ -32,11 +32,11 @@ from typing import Any, Callable, Optional, Union
 
 import torch
 
+from qgm.data.states import target_state
 from qgm.errors import ConfigError
 from qgm.losses.fidelity import Unpreparation, zero_marginals
 from qgm.losses.kernel import GaussianMixtureKernel
 from qgm.trainability.rules import eval_rule
-from qgm.trainability.states import target_state
 
 __all__ = ["ScanCost", "CostSpec", "COSTS", "build_cost", "parse_cost", "frequencies"]
 

@@ -26,8 +26,9 @@ import json
 import os
 from typing import Any, Callable, Optional, Union
 
+from qgm.atomic import atomic_json
 from qgm.errors import ConfigError
-from qgm.trainability.scan import ScanResult, _atomic_json, scan
+from qgm.trainability.scan import ScanResult, scan
 
 __all__ = ["run_plateau", "load_plateau_config", "SCAN_KEYS"]
 
@@ -97,7 +98,7 @@ def run_plateau(
         merged.fits += [f for f in part.fits if (f["cost"], f["depth_rule"]) not in
                         {(g["cost"], g["depth_rule"]) for g in merged.fits}]
     result = {"config": config, **merged.to_dict()}
-    _atomic_json(json.loads(json.dumps(result, default=str)), os.path.join(out, "plateau.json"))
+    atomic_json(os.path.join(out, "plateau.json"), json.loads(json.dumps(result, default=str)))
     if config.get("plot", True) and merged.fits:
         import matplotlib.pyplot as plt
 

@@ -15,7 +15,7 @@ Depth rules: an int, or an arithmetic expression of ``n`` with ``log2``,
 Ansatz: a callable ``(n_qubits, depth) -> Circuit``, or a dict
 ``{"name": builder, **options}`` naming a builder of :mod:`qgm.circuits`
 (``hardware_efficient``, ``brickwork``, ``iqp``, ``liu_wang``) or
-``identity_blocks`` (:mod:`qgm.trainability.init`; ``depth`` = blocks).
+``identity_blocks`` (:data:`qgm.circuits.ANSATZE`; ``depth`` = blocks).
 """
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence, Union
@@ -32,16 +31,17 @@ from typing import Any, Callable, Optional, Sequence, Union
 import numpy as np
 import torch
 
-from qgm import circuits
+from qgm.atomic import atomic_json
 from qgm.circuits import Circuit
+from qgm.circuits.init import initialize
+from qgm.circuits.registry import ANSATZE, ansatz_at_depth
 from qgm.errors import ConfigError
 from qgm.trainability.costs import CostSpec, parse_cost
 from qgm.trainability.fit import fit_decay, variance_stats
 from qgm.trainability.gradients import resolve_method, values_and_gradients
-from qgm.trainability.init import identity_block_ansatz, initialize
 from qgm.trainability.rules import eval_rule
 
-__all__ = ["scan", "ScanResult", "depth_of", "build_scan_ansatz", "SCAN_ANSATZE", "point_seed"]
+__all__ = ["scan", "ScanResult", "depth_of", "build_scan_ansatz", "point_seed"]
 
 Ansatz = Union[Callable[[int, int], Circuit], dict]
 DepthRule = Union[int, str]
@@ -56,28 +56,14 @@ def depth_of(rule: DepthRule, n: int) -> int:
     return max(1, math.ceil(eval_rule(rule, n, "depth") - 1e-9))
 
 
-#: Builders ``(n_qubits, depth, **options) -> Circuit`` a dict ansatz may name.
-SCAN_ANSATZE: dict[str, Callable[..., Circuit]] = {
-    "hardware_efficient": circuits.hardware_efficient,
-    "brickwork": circuits.brickwork,
-    "iqp": circuits.iqp,
-    "liu_wang": circuits.liu_wang,
-    "identity_blocks": identity_block_ansatz,
-}
-
-
 def build_scan_ansatz(ansatz: Ansatz, n: int, depth: int) -> Circuit:
     """The circuit of ``ansatz`` on ``n`` qubits at ``depth``."""
     if callable(ansatz):
         c = ansatz(n, depth)
-    elif isinstance(ansatz, dict) and ansatz.get("name") in SCAN_ANSATZE:
-        options = {k: v for k, v in ansatz.items() if k != "name"}
-        try:
-            c = SCAN_ANSATZE[ansatz["name"]](n, depth, **options)
-        except TypeError as err:
-            raise ConfigError(f"ansatz {ansatz['name']!r}: bad options {sorted(options)} ({err})") from None
+    elif isinstance(ansatz, dict) and ansatz.get("name") in ANSATZE:
+        c = ansatz_at_depth(ansatz, n, depth)
     else:
-        raise ConfigError(f"ansatz: expected a callable or a dict with name in {sorted(SCAN_ANSATZE)}, got {ansatz!r}")
+        raise ConfigError(f"ansatz: expected a callable or a dict with name in {sorted(ANSATZE)}, got {ansatz!r}")
     if not isinstance(c, Circuit) or c.n_inputs or c.n_params == 0:
         raise ConfigError(f"ansatz at n={n}, depth={depth}: expected a Circuit with trainable slots and no inputs")
     return c
@@ -104,15 +90,6 @@ def _key(circuit: Circuit, cost: CostSpec, n_inits: int, slots: list[int], shots
         + ([] if init is None else [init, init_options]), sort_keys=True, default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-
-def _atomic_json(obj: Any, path: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
 
 
 def _cache_path(cache_dir: str, cost: CostSpec, depth: int, n: int, key: str) -> str:
@@ -256,7 +233,7 @@ def scan(
         grad_method: ``"auto" | "shift" | "backprop" | "adjoint"``.
         n_boot: bootstrap replicates per point (standard error and slope interval).
         init: None (default) draws ``θ ~ U[0, 2π)^P``; otherwise every row is one call of
-            the strategy ``init`` of :data:`qgm.trainability.init.INITIALIZERS` with ``init_options``.
+            the strategy ``init`` of :data:`qgm.circuits.INITIALIZERS` with ``init_options``.
         log: called with one line per finished point (e.g. ``print``).
     """
     if isinstance(n_inits, bool) or not isinstance(n_inits, (int, np.integer)) or n_inits < 2:
@@ -286,7 +263,7 @@ def scan(
                            grad_method, n_boot, init, init_options or {}) if todo else []
             for (c, path), row in zip(todo, fresh):
                 if path is not None:
-                    _atomic_json(row, path)
+                    atomic_json(path, row)
                 cached[c.label] = {**row, "cached": False}
             for c in specs:
                 row = cached[c.label]
