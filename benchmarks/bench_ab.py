@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from run import fmt_time as fmt
+
 HERE = Path(__file__).resolve().parent
 
 WORKER = r"""
@@ -66,11 +68,6 @@ def _call(p: subprocess.Popen, case: str) -> tuple[float, float, float]:
         raise RuntimeError(f"worker died on {case!r}")
     wall, cpu, val = (float(x) for x in line.split())
     return wall, cpu, val
-
-
-def fmt(s: float) -> str:
-    """Seconds as ms (or s above 10)."""
-    return f"{s:.2f} s" if s >= 10 else f"{s * 1e3:.2f} ms"
 
 
 def main(argv: list[str] | None = None) -> int:
