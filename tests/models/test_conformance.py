@@ -20,8 +20,11 @@ from qgm.errors import ConfigError, QGMError
 from qgm.losses import KLLoss
 from qgm.models import GenerativeModel
 from qgm.registry import DATASETS, MODELS
-from qgm.spaces import Bits, Images, PureStates, Reals, check_compatible
+from qgm.spaces import Bits, DensityMatrices, Images, PureStates, Reals, check_compatible
 from qgm.train import Trainer, load_config, read_records, run_config
+from qgm.train.run import load_plugins
+
+load_plugins()  # every model a config can name (plugin modules included)
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "docs" / "notes" / "CONTRACTS.md"
 
@@ -40,6 +43,7 @@ TINY = {
     Reals: lambda: DATASETS.create("ring", n_train=64, seed=0),
     Images: lambda: DATASETS.create("digits", limit=16),
     PureStates: lambda: DATASETS.create("ghz", n_qubits=3),
+    DensityMatrices: lambda: DATASETS.create("tfim_gibbs", n_qubits=3, J=1.0, h=0.7),
 }
 #: Options that keep a model small or well-conditioned in these tests (default: none).
 SMALL = {"rbm": {"init_scale": 0.3}, "patch_qgan": {"q_depth": 2}}
