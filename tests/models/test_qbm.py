@@ -251,3 +251,28 @@ def test_bad_settings_are_one_line_errors(call, error, match):
 def test_spaces_follow_the_data():
     assert isinstance(qbm(bernoulli_mixture(n_bits=4)).space, Bits)
     assert isinstance(qbm(tfim_gibbs(3, J=1.0, h=1.0)).space, DensityMatrices)
+
+
+def test_cli_sample_with_a_sampler(tmp_path, capsys):
+    import yaml
+
+    from qgm.cli import main
+
+    cfg = {"name": "q", "seed": 0, "dataset": {"name": "bernoulli_mixture", "n_bits": 3, "n_modes": 2},
+           "model": {"name": "qbm", "family": "tfim", "shared_gamma": True}, "optimizer": {"name": "adam", "lr": 0.1},
+           "train": {"steps": 2, "batch_size": None, "plots": False, "progress": False, "n_eval_samples": 10}}
+    (tmp_path / "q.yaml").write_text(yaml.safe_dump(cfg))
+    run = tmp_path / "run"
+    assert main(["train", str(tmp_path / "q.yaml"), "--out", str(run)]) == 0
+    for sampler in ("exact", "sa", "sqa"):
+        assert main(["sample", str(run), "--n", "40", "--out", str(tmp_path / sampler), "--sampler", sampler]) == 0
+        x = np.load(tmp_path / f"{sampler}.npy")
+        assert x.shape == (40, 3) and set(np.unique(x)) <= {0, 1}
+    capsys.readouterr()
+    cfg.update(name="r", model={"name": "rbm"}, loss={"name": "kl"})
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(cfg))
+    assert main(["train", str(tmp_path / "r.yaml"), "--out", str(tmp_path / "rbm")]) == 0
+    capsys.readouterr()
+    assert main(["sample", str(tmp_path / "rbm"), "--n", "4", "--out", str(tmp_path / "x"), "--sampler", "sa"]) == 2
+    err = capsys.readouterr().err
+    assert "--sampler: RBM has no samplers" in err and err.count("\n") == 1

@@ -49,13 +49,35 @@ def _sample_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, required=True, help="number of samples")
     p.add_argument("--out", required=True, metavar="FILE", help="output .npy file")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
+    p.add_argument("--sampler", choices=("exact", "sa", "sqa"),
+                   help="measure bitstrings with this sampler (models whose sample() takes sampler=, e.g. qbm): "
+                        "exact Gibbs diagonal, simulated annealing (classical part), path-integral QMC")
+
+
+def _measured(run: str, n: int, seed: int, sampler: str) -> np.ndarray:
+    """``n`` Z-basis bitstrings (0/1 rows) of a run's model drawn by ``model.sample(..., sampler=sampler)``."""
+    import inspect
+
+    import torch
+
+    from qgm.spaces import Bits
+    from qgm.train import load_run
+
+    if n < 1:
+        raise ConfigError(f"--n: expected a positive number of samples, got {n}")
+    model = load_run(run).model
+    if "sampler" not in inspect.signature(model.sample).parameters:
+        raise ConfigError(f"--sampler: {type(model).__name__} has no samplers to choose from; drop --sampler")
+    with torch.no_grad():
+        x = model.sample(n, generator=torch.Generator().manual_seed(seed), sampler=sampler)
+    return Bits(model.n_bits).to_numpy(x)
 
 
 @command("sample", "draw samples from a trained run into a .npy file", _sample_args)
 def _sample(args: argparse.Namespace) -> int:
     from qgm.train import sample_run
 
-    arr = sample_run(args.run, args.n, seed=args.seed)
+    arr = _measured(args.run, args.n, args.seed, args.sampler) if args.sampler else sample_run(args.run, args.n, seed=args.seed)
     out = Path(args.out)
     if out.suffix != ".npy":
         out = out.with_name(out.name + ".npy")
