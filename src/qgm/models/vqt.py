@@ -11,11 +11,19 @@ circuit, analytic in ``φ``). Its minimum is the Gibbs state ``σ = e^{−βH}/Z
 ``log Z`` of the target, known for at most 12 qubits) and ``F`` (``free_energy``).
 
 Trained on a Gibbs dataset (:mod:`qgm.data.gibbs`), whose Hamiltonian and ``β`` it reads;
-space ``DensityMatrices(n)``. The default ansatz is real (``RY`` layers and ``CZ`` ladders):
-enough for real symmetric Hamiltonians, whose Gibbs states have real eigenvectors.
+space ``DensityMatrices(n)``.
+
+Ansatz. The default ``{"name": "free_fermion", "depth": L}`` (``L = n`` unless given) is
+Hadamards on every wire, then ``L`` layers of ``RX`` on every wire and ``RZZ·RYY`` on the
+even, then the odd, neighbour bonds, then a final ``RX`` layer. Through the Jordan-Wigner map along
+``X`` these generators span every fermionic Gaussian unitary of the chain, so for the
+transverse-field Ising chain (``ZZ`` + ``X``), a free-fermion model whose Gibbs spectrum is itself
+a product of Bernoullis, the VQT family contains the exact Gibbs state. Any spec of
+:data:`qgm.circuits.registry.ANSATZE` (e.g. ``hardware_efficient``) may be given instead.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Optional
 
 import torch
@@ -23,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from qgm import sim
+from qgm.circuits import Circuit
 from qgm.circuits.init import initialize
 from qgm.errors import ConfigError
 from qgm.models.ansatz import build_ansatz
@@ -32,11 +41,37 @@ from qgm.registry import MODELS
 from qgm.sim.hamiltonian import Term, check_beta, check_terms, hamiltonian_matrix, log_partition
 from qgm.spaces import Bits, DensityMatrices
 
-__all__ = ["VQT", "DEFAULT_VQT_ANSATZ"]
+__all__ = ["VQT", "DEFAULT_VQT_ANSATZ", "free_fermion_ansatz", "build_vqt_circuit"]
 
-DEFAULT_VQT_ANSATZ: dict[str, Any] = {
-    "name": "hardware_efficient", "depth": 4, "rotations": ["ry"], "entangler": "ladder", "entangling_gate": "cz",
-}
+DEFAULT_VQT_ANSATZ: dict[str, Any] = {"name": "free_fermion"}
+
+
+def free_fermion_ansatz(n_qubits: int, depth: int) -> Circuit:
+    """``H^{⊗n}``, then ``depth`` layers of ``RX`` on every wire and ``RZZ·RYY`` brickwork on neighbour
+    bonds (even bonds, then odd), then ``RX`` on every wire: ``n(depth + 1) + 2(n − 1)·depth`` angles."""
+    bonds = [(a, a + 1) for start in (0, 1) for a in range(start, n_qubits - 1, 2)]
+    c = functools.reduce(lambda circ, q: circ.h(q), range(n_qubits), Circuit(n_qubits))
+    for layer in range(depth + 1):
+        c = functools.reduce(lambda circ, q: circ.rx(q), range(n_qubits), c)
+        for a, b in bonds if layer < depth else ():
+            c = c.rzz(a, b).ryy(a, b)
+    return c
+
+
+def build_vqt_circuit(spec: dict[str, Any], n_qubits: int) -> tuple[Circuit, dict[str, Any]]:
+    """The circuit of an ansatz spec (``free_fermion`` or a registered ansatz) and the spec as stored."""
+    spec = dict(spec)
+    if spec.get("name") == "free_fermion":
+        unknown = sorted(set(spec) - {"name", "depth", "n_qubits"})
+        if unknown:
+            raise ConfigError(f"ansatz: 'free_fermion' takes only depth, got {unknown}")
+        depth = spec.get("depth", n_qubits)
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+            raise ConfigError(f"ansatz.depth: expected an integer >= 0, got {depth!r}")
+        full = {"name": "free_fermion", "depth": depth, "n_qubits": n_qubits}
+        return free_fermion_ansatz(n_qubits, depth), full
+    full = {**spec, "n_qubits": n_qubits}
+    return build_ansatz(full), full
 
 
 class VQT(GenerativeModel):
@@ -48,24 +83,25 @@ class VQT(GenerativeModel):
         ansatz: spec of the unitary (default :data:`DEFAULT_VQT_ANSATZ`; ``n_qubits`` filled in).
         init: initial-angle strategy of the circuit (:data:`qgm.circuits.init.INITIALIZERS`).
         seed: seed of the initial angles and latent logits.
+        init_options: options of the strategy (default ``{"std": 0.1}`` for ``small``).
     """
 
     tags = ModelTags(exact_probs=True, owns_objective=True)
 
     def __init__(self, terms: Any, beta: float = 1.0, ansatz: Optional[dict[str, Any]] = None, init: str = "small",
-                 seed: int = 0) -> None:
+                 seed: int = 0, init_options: Optional[dict[str, Any]] = None) -> None:
         super().__init__()
         self.target_terms: list[Term] = check_terms(terms)
         n = len(self.target_terms[0][1])
         self.beta = check_beta(beta)
         if self.beta == 0:
             raise ConfigError("beta: the VQT needs beta > 0 (at beta = 0 the Gibbs state is maximally mixed)")
-        self.ansatz = {**dict(DEFAULT_VQT_ANSATZ if ansatz is None else ansatz), "n_qubits": n}
-        self.circuit = build_ansatz(self.ansatz)
+        self.circuit, self.ansatz = build_vqt_circuit(DEFAULT_VQT_ANSATZ if ansatz is None else ansatz, n)
         self.init, self.seed = init, int(seed)
+        self.init_options = dict({"std": 0.1} if init_options is None and init == "small" else init_options or {})
         self.space = DensityMatrices(n)
         gen = torch.Generator().manual_seed(self.seed)
-        self.theta = nn.Parameter(initialize(init, self.circuit, gen))
+        self.theta = nn.Parameter(initialize(init, self.circuit, gen, **self.init_options))
         self.logits = nn.Parameter(0.1 * torch.randn(n, dtype=torch.float64, generator=gen))
         h = hamiltonian_matrix(self.target_terms)
         self.register_buffer("h", h, persistent=False)
@@ -74,7 +110,7 @@ class VQT(GenerativeModel):
     @property
     def config(self) -> dict[str, Any]:
         return {"terms": [[c, s] for c, s in self.target_terms], "beta": self.beta, "ansatz": dict(self.ansatz),
-                "init": self.init, "seed": self.seed}
+                "init": self.init, "seed": self.seed, "init_options": dict(self.init_options)}
 
     @property
     def n_bits(self) -> int:
@@ -143,9 +179,10 @@ class VQT(GenerativeModel):
 
 
 @MODELS.register("vqt", accepts=(DensityMatrices,))
-def vqt(dataset: Any, ansatz: Optional[dict[str, Any]] = None, init: str = "small", seed: int = 0) -> VQT:
+def vqt(dataset: Any, ansatz: Optional[dict[str, Any]] = None, init: str = "small", seed: int = 0,
+        init_options: Optional[dict[str, Any]] = None) -> VQT:
     """Registered factory: a :class:`VQT` of the Gibbs dataset's Hamiltonian and ``β``."""
     if not hasattr(dataset, "terms") or not hasattr(dataset, "beta"):
         raise ConfigError(f"dataset: the VQT prepares the Gibbs state of a known Hamiltonian; '{dataset.name}' has "
                           "none; use a Gibbs dataset (gibbs, tfim_gibbs)")
-    return VQT(dataset.terms, dataset.beta, ansatz=ansatz, init=init, seed=seed)
+    return VQT(dataset.terms, dataset.beta, ansatz=ansatz, init=init, seed=seed, init_options=init_options)

@@ -10,7 +10,7 @@ from qgm.reproduce.base import CLAIMS, Claim, ClaimResult, result_path, run_clai
 __all__ = ["CLAIMS", "Claim", "ClaimResult", "run_claim", "summarise", "result_path", "CLAIM_MODULES"]
 
 #: Modules whose import registers claims (one per published claim or family of claims).
-CLAIM_MODULES: tuple[str, ...] = ()
+CLAIM_MODULES: tuple[str, ...] = ("qgm.reproduce.qbm", "qgm.reproduce.annealing")
 
 for _module in CLAIM_MODULES:
     importlib.import_module(_module)
