@@ -179,6 +179,7 @@ def test_relative_entropy_gradient_matches_finite_differences():
 
 
 def test_sampling_exact_and_with_annealers():
+    pytest.importorskip("dwave.samplers")
     model = QBM(3, n_hidden=1, family="tfim", shared_gamma=True, init_scale=0.4, seed=0)
     g = torch.Generator().manual_seed(0)
     for sampler in (None, "exact", "sa", "sqa"):
@@ -236,7 +237,7 @@ def test_vqt_objective_is_the_relative_entropy_and_trains():
     (lambda: QBM(3, family="heisenberg"), ConfigError, "family: expected one of"),
     (lambda: QBM(3, graph="restricted"), ConfigError, "graph: 'restricted' couples visible and hidden"),
     (lambda: QBM(3, n_hidden=1, data_space="density"), ConfigError, "data_space: quantum"),
-    (lambda: QBM(3, family="xyz").sample(5, sampler="sa"), ParameterError, "is not a transverse-field Ising term"),
+    (lambda: QBM(3, family="xyz").ising_problem(), ParameterError, "is not a transverse-field Ising term"),
     (lambda: QBM(3).sample(5, sampler="gibbs"), ConfigError, "sampler: expected one of"),
     (lambda: qbm(tfim_gibbs(8, J=1.0, h=1.0)).sample(10000), ResourceError, "n: 10000 copies"),
     (lambda: QBM(3).objective(None, "generator"), ConfigError, "player"),
@@ -255,6 +256,8 @@ def test_spaces_follow_the_data():
 
 def test_cli_sample_with_a_sampler(tmp_path, capsys):
     import yaml
+
+    pytest.importorskip("dwave.samplers")
 
     from qgm.cli import main
 
@@ -276,3 +279,29 @@ def test_cli_sample_with_a_sampler(tmp_path, capsys):
     assert main(["sample", str(tmp_path / "rbm"), "--n", "4", "--out", str(tmp_path / "x"), "--sampler", "sa"]) == 2
     err = capsys.readouterr().err
     assert "--sampler: RBM has no samplers" in err and err.count("\n") == 1
+
+
+def test_golden_thompson_bound_holds_for_every_visible_configuration():
+    """P(v) >= Tr e^{-H_v} / Z (Amin et al. Eq. 11) for random models with hidden qubits (scipy expm oracle)."""
+    for seed in range(3):
+        model = QBM(2, n_hidden=2, family="tfim", graph="all", init_scale=0.8, gamma=1.5, seed=seed)
+        h = model.hamiltonian().detach().numpy()
+        z = np.trace(sl.expm(-h))
+        p = model.probs().detach().numpy()
+        for v in range(4):
+            block = h[4 * v:4 * v + 4, 4 * v:4 * v + 4]  # ⟨v|H|v⟩ on the hidden qubits (visible wires lead)
+            assert p[v] >= np.trace(sl.expm(-block)) / z - 1e-14
+
+
+def test_classical_limit_matches_dimod_exact_solver():
+    dimod = pytest.importorskip("dimod")
+
+    model = QBM(4, n_hidden=1, family="classical", init_scale=0.7, seed=6)
+    bqm = model.ising_problem().to_bqm()
+    exact = dimod.ExactSolver().sample(bqm)
+    weights = np.zeros(32)
+    for datum in exact.data(["sample", "energy"]):
+        index = sum((1 - datum.sample[a]) // 2 << (4 - a) for a in range(5))
+        weights[index] = math.exp(-datum.energy)
+    np.testing.assert_allclose(model.probs().detach().numpy(), (weights / weights.sum()).reshape(16, 2).sum(1),
+                               atol=1e-13)

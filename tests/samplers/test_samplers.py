@@ -20,6 +20,7 @@ from qgm.samplers import (
 from qgm.sim.hamiltonian import gibbs_state
 
 dimod = pytest.importorskip("dimod")
+pytest.importorskip("dwave.samplers")
 
 #: A frustrated 4-spin ring with fields (E = Σ h s + Σ J s s).
 CLASSICAL = [(0.3, "ZIII"), (-0.4, "IZII"), (0.2, "IIZI"), (-0.1, "IIIZ"),
