@@ -20,6 +20,7 @@ lowers ``Γ`` linearly to 0, in two settings: *matched* (``β = β_cold`` of SA,
 from __future__ import annotations
 
 import functools
+import time
 from typing import Any
 
 import numpy as np
@@ -78,11 +79,15 @@ def tunnelling_runs(seed: int, quick: bool) -> dict[str, float]:
         e0 = problem.ground_energy()
         gen = torch.Generator().manual_seed(seed)
         for s in sweeps:
+            start = time.process_time()
             x = simulated_annealing(problem, READS, geometric_schedule(beta_hot, beta_cold, s), generator=gen)
+            out[f"{family}_sa_cpu@{s}"] = time.process_time() - start
             out[f"{family}_sa_p@{s}"], out[f"{family}_sa_res@{s}"] = _score(problem, x, e0)
             for name, (beta, gamma0) in SQA_SETTINGS.items():
+                start = time.process_time()
                 y = path_integral_annealing(problem, READS, linear_schedule(gamma0, 0.0, s),
                                             beta=beta_cold if beta is None else beta, generator=gen)
+                out[f"{family}_sqa_{name}_cpu@{s}"] = time.process_time() - start
                 out[f"{family}_sqa_{name}_p@{s}"], out[f"{family}_sqa_{name}_res@{s}"] = _score(problem, y, e0)
         last = sweeps[-1]
         for name in SQA_SETTINGS:
