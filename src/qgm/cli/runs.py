@@ -47,11 +47,26 @@ def _train(args: argparse.Namespace) -> int:
 def _sample_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", metavar="RUN", help="run directory")
     p.add_argument("--n", type=int, required=True, help="number of samples")
-    p.add_argument("--out", required=True, metavar="FILE", help="output .npy file")
+    p.add_argument("--out", metavar="FILE", help="output .npy file (default RUN/sampled.npy)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
     p.add_argument("--sampler", choices=("exact", "sa", "sqa"),
                    help="measure bitstrings with this sampler (models whose sample() takes sampler=, e.g. qbm): "
                         "exact Gibbs diagonal, simulated annealing (classical part), path-integral QMC")
+    _condition_args(p, "sample conditioned on fixed bits, e.g. 'x0=1,x4=0'")
+
+
+def _condition_args(p: argparse.ArgumentParser, what: str) -> None:
+    """``--condition``, ``--method`` and ``--schedule`` of conditional sampling."""
+    p.add_argument("--condition", metavar="COND", help=what)
+    p.add_argument("--method", choices=("reject", "amplify", "exact"), default="reject",
+                   help="with --condition: rejection, amplitude amplification or the simulated conditional")
+    p.add_argument("--schedule", choices=("bbht", "grover", "zero_failure", "fixed_point"),
+                   help="amplification schedule of --method amplify (default bbht: unknown p)")
+
+
+def _check_condition_args(args: argparse.Namespace) -> None:
+    if args.condition is None and (args.method != "reject" or args.schedule):
+        raise ConfigError("--method/--schedule: they choose how to sample under a condition; give --condition")
 
 
 def _measured(run: str, n: int, seed: int, sampler: str) -> np.ndarray:
@@ -75,10 +90,20 @@ def _measured(run: str, n: int, seed: int, sampler: str) -> np.ndarray:
 
 @command("sample", "draw samples from a trained run into a .npy file", _sample_args)
 def _sample(args: argparse.Namespace) -> int:
-    from qgm.train import sample_run
+    from qgm.train.run import conditional_sample_run, sample_run
 
-    arr = _measured(args.run, args.n, args.seed, args.sampler) if args.sampler else sample_run(args.run, args.n, seed=args.seed)
-    out = Path(args.out)
+    _check_condition_args(args)
+    if args.sampler is not None and args.condition is not None:
+        raise ConfigError("--sampler/--condition: conditional sampling uses the model's own sampler; give one of them")
+    if args.sampler is not None:
+        arr = _measured(args.run, args.n, args.seed, args.sampler)
+    elif args.condition is None:
+        arr = sample_run(args.run, args.n, seed=args.seed)
+    else:
+        arr, stats = conditional_sample_run(args.run, args.n, args.condition, method=args.method,
+                                            schedule=args.schedule, seed=args.seed)
+        print(json.dumps(stats))
+    out = Path(args.out) if args.out else Path(args.run) / "sampled.npy"
     if out.suffix != ".npy":
         out = out.with_name(out.name + ".npy")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -109,6 +134,8 @@ def _scenarios_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, required=True, help="number of synthetic days")
     p.add_argument("--out", metavar="FILE", help="CSV file (default RUN/scenarios.csv)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
+    _condition_args(p, "only days in a region: 'joint_crash' (all assets in their lowest 5%%), "
+                       "'joint_crash:0.1', or fixed bits 'x0=0,x4=0'")
 
 
 @command("scenarios", "synthetic daily return scenarios from a trained market model (CSV)", _scenarios_args)
@@ -120,8 +147,11 @@ def _scenarios(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise ConfigError(f"--n: expected a positive number of days, got {args.n}")
+    _check_condition_args(args)
     parts = load_run(args.run)
-    x = scenarios(parts.model, parts.dataset, args.n, torch.Generator().manual_seed(args.seed))
+    options = {"schedule": args.schedule} if args.schedule else {}
+    x = scenarios(parts.model, parts.dataset, args.n, torch.Generator().manual_seed(args.seed),
+                  condition=args.condition, method=args.method, **options)
     out = Path(args.out) if args.out else Path(args.run) / "scenarios.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     names = getattr(parts.dataset, "assets", None) or [f"x{i}" for i in range(x.shape[1])]

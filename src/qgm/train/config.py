@@ -12,7 +12,8 @@ Layout (``?`` = optional)::
     schedule?: cosine            # none | cosine | step | exponential, or {name: step, step_size: 50}
     train: {steps: 300, batch_size: null, eval_every: 50, log_every: 1, checkpoint_every: 100,
             n_eval_samples: 10000, early_stop?: {metric: kl, below: 0.01, patience: 1},
-            callbacks?: [{name: layerwise, steps_per_phase: 50}], progress: true, plots: true}
+            callbacks?: [{name: layerwise, steps_per_phase: 50}], loggers: [jsonl],  # + tensorboard, mlflow
+            progress: true, plots: true}
     metrics: [kl, valid_fraction]
 
 Named sections (dataset, model, loss, optimizer, schedule, each of
@@ -92,7 +93,8 @@ class EarlyStopConfig:
 class TrainConfig:
     """Loop settings. ``batch_size: null`` trains on the exact target distribution;
     ``eval_every: 0`` evaluates at the end only; ``checkpoint_every: 0`` checkpoints at the end only;
-    ``callbacks`` are registered callbacks (:data:`qgm.registry.CALLBACKS`) by name with options."""
+    ``callbacks`` are registered callbacks (:data:`qgm.registry.CALLBACKS`) by name with options;
+    ``loggers`` are experiment trackers beside ``metrics.jsonl`` (:mod:`qgm.train.loggers`)."""
 
     steps: int = 100
     batch_size: Optional[int] = None
@@ -102,6 +104,7 @@ class TrainConfig:
     n_eval_samples: int = 10000
     early_stop: Optional[EarlyStopConfig] = None
     callbacks: list[Component] = field(default_factory=list)
+    loggers: list[str] = field(default_factory=lambda: ["jsonl"])
     progress: bool = True
     plots: bool = True
 
