@@ -20,6 +20,8 @@ CLAIM_MODULES: tuple[str, ...] = (
     "qgm.reproduce.art",
     "qgm.reproduce.molecules",
     "qgm.reproduce.diffusion",
+    "qgm.reproduce.qbm",
+    "qgm.reproduce.annealing",
 )
 
 for _module in CLAIM_MODULES:
