@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "qgm.cli.sweep",
     "qgm.cli.report",
     "qgm.cli.art",
+    "qgm.cli.serve",
 )
 
 for _module in COMMAND_MODULES:
