@@ -1,7 +1,7 @@
 """From a tool request (an example name or config text, plus overrides) to a validated job payload.
 
-A request names an example (``example: bas3x3_qcbm``) or gives config text
-(YAML or JSON), plus ``overrides``, an object of dotted keys
+A request names an example (``example: bas3x3_qcbm``) or gives a config (YAML
+or JSON text, or the object itself), plus ``overrides``, an object of dotted keys
 (``{"train.steps": 50}``) applied like ``qgm train --set`` (values are JSON,
 read as YAML). Training configs then pass the CLI's typed schema
 (:func:`qgm.train.config.parse_config`), the registries and the server's
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Union
 
 from qgm.errors import ConfigError
 from qgm.registry import CALLBACKS, DATASETS, LOSSES, METRICS, MODELS, OPTIMIZERS, Registry
@@ -43,23 +43,23 @@ def _override_pairs(overrides: Optional[Mapping[str, Any]]) -> list[str]:
 
 
 def request_data(
-    example: Optional[str], config: Optional[str], overrides: Optional[Mapping[str, Any]], kind: str,
-    examples: Examples, limits: Limits,
+    example: Optional[str], config: Optional[Union[str, Mapping[str, Any]]], overrides: Optional[Mapping[str, Any]],
+    kind: str, examples: Examples, limits: Limits,
 ) -> dict[str, Any]:
-    """The plain config of a request: example ``example`` (of ``kind``) or the text ``config``, overrides applied."""
+    """The plain config of a request: example ``example`` (of ``kind``) or ``config`` (YAML/JSON text, or the
+    mapping itself), with ``overrides`` applied."""
     if (example is None) == (config is None):
         raise ConfigError("example, config: give exactly one (an example name from list_components, or YAML/JSON text)")
     if example is not None:
         raw: Any = examples.get(example, kind).data
     else:
-        if not isinstance(config, str):
-            raise ConfigError(f"config: expected YAML or JSON text, got {type(config).__name__}")
-        if len(config) > limits.max_config_chars:
-            raise ConfigError(f"config: {len(config)} characters; this server takes at most {limits.max_config_chars}")
-        raw = yaml_load(config, "config")
-        if not isinstance(raw, dict):
+        text = config if isinstance(config, str) else json.dumps(config, default=str)
+        if len(text) > limits.max_config_chars:
+            raise ConfigError(f"config: {len(text)} characters; this server takes at most {limits.max_config_chars}")
+        raw = yaml_load(text, "config") if isinstance(config, str) else config
+        if not isinstance(raw, Mapping):
             raise ConfigError(f"config: expected a mapping of sections, got {type(raw).__name__}")
-    return apply_overrides(raw, _override_pairs(overrides))
+    return apply_overrides(dict(raw), _override_pairs(overrides))
 
 
 def _get(registry: Registry[Any], path: str, name: str) -> None:

@@ -53,7 +53,8 @@ steps, samples, wall time, jobs per client; see list_components) are refused wit
 F = TypeVar("F", bound=Callable[..., Any])
 
 ExampleArg = Annotated[Optional[str], Field(description="name of an example config (list_components: examples)")]
-ConfigArg = Annotated[Optional[str], Field(description="config as YAML or JSON text (instead of an example)")]
+ConfigArg = Annotated[Optional[Union[str, dict[str, Any]]], Field(
+    description="config as YAML or JSON text, or as an object (instead of an example)")]
 OverridesArg = Annotated[Optional[dict[str, Any]], Field(
     description='dotted keys to override, e.g. {"train.steps": 100, "dataset.rows": 2}')]
 WallArg = Annotated[Optional[float], Field(description="wall-time limit of the job in seconds (default: the server's)")]
@@ -122,7 +123,7 @@ def _register_tools(mcp: MCPServer, service: Service) -> None:
     def train(example: ExampleArg = None, config: ConfigArg = None, overrides: OverridesArg = None,
               wall_time_s: WallArg = None) -> dict[str, Any]:
         """Queue a training run and return {"job_id": ...} at once. Give either `example` (an example config's
-        name) or `config` (YAML/JSON with sections name, dataset, model, loss, optimizer, train, metrics, as
+        name) or `config` (YAML/JSON text or an object with sections name, dataset, model, loss, optimizer, train, metrics, as
         `qgm train` reads), plus optional `overrides` of dotted keys. The config is validated with the same
         schema as the command line and refused when it exceeds the server's limits. Poll job_status with the
         id; when it is done, the id is the run_id of sample, evaluate and the qgm://runs/{run_id}/... resources."""

@@ -38,6 +38,7 @@ MAX_CONDITION_CHARS = 1000
 CALLS_LOG = "calls.log"
 
 Condition = Optional[Union[str, list[int]]]
+ConfigLike = Optional[Union[str, Mapping[str, Any]]]
 
 
 class Service:
@@ -73,13 +74,13 @@ class Service:
         return self._components
 
     # ------------------------------------------------------------------ jobs
-    def train(self, owner: str, example: Optional[str], config: Optional[str],
+    def train(self, owner: str, example: Optional[str], config: ConfigLike,
               overrides: Optional[Mapping[str, Any]], wall_time_s: Optional[float]) -> dict[str, str]:
         raw = request_data(example, config, overrides, "train", self.examples, self.limits)
         job = self.jobs.submit(owner, "train", train_payload(raw, self.limits), wall_time_s)
         return {"job_id": job.id}
 
-    def plateau_scan(self, owner: str, example: Optional[str], config: Optional[str],
+    def plateau_scan(self, owner: str, example: Optional[str], config: ConfigLike,
                      overrides: Optional[Mapping[str, Any]], wall_time_s: Optional[float]) -> dict[str, str]:
         raw = request_data(example, config, overrides, "plateau", self.examples, self.limits)
         job = self.jobs.submit(owner, "plateau", plateau_payload(raw, self.limits), wall_time_s)
