@@ -2,32 +2,48 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+import threading
 import time
 
 import numpy as np
 import pytest
 
-from qgm.errors import ConfigError, ResourceError
+from qgm.errors import ConfigError, QGMError, ResourceError
 from qgm.serve.sandbox import Sandbox, call
 from qgm.serve.worker import samples_json
 from qgm.train.config import parse_config
 
 
 def test_call_returns_the_value_and_reraises_qgm_errors(tmp_path):
-    box = Sandbox(str(tmp_path / "calls.log"), memory_mb=512)
+    box = Sandbox(str(tmp_path / "calls.log"), memory_mb=512, cwd=str(tmp_path / "work"))
     assert call(math.comb, (10, 3), sandbox=box, timeout=120) == 120
+    assert call(os.getcwd, (), sandbox=box, timeout=120) == str(tmp_path / "work")  # relative writes stay there
     with pytest.raises(ConfigError, match="^name: required key missing$"):
         call(parse_config, ({},), sandbox=box, timeout=120)
 
 
 def test_call_memory_and_time_limits(tmp_path):
-    box = Sandbox(str(tmp_path / "calls.log"), memory_mb=64)
+    box = Sandbox(str(tmp_path / "calls.log"), memory_mb=64, cwd=str(tmp_path))
     with pytest.raises(ResourceError, match="limits.max_memory_mb: the process needed more than its 64 MiB"):
         call(np.ones, ((1 << 28,),), sandbox=box, timeout=120)  # 2 GiB of float64
     start = time.monotonic()
     with pytest.raises(ResourceError, match="limits.max_call_s: sleep ran longer than 1 s"):
         call(time.sleep, (60,), sandbox=box, timeout=1.0)
     assert time.monotonic() - start < 30
+
+
+def test_processes_die_with_their_server(tmp_path):
+    server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    box = Sandbox(str(tmp_path / "calls.log"), memory_mb=256, cwd=str(tmp_path), server_pid=server.pid)
+    threading.Timer(3.0, server.kill).start()
+    start = time.monotonic()
+    with pytest.raises(QGMError, match="sleep: its process ended without an answer"):
+        call(time.sleep, (200,), sandbox=box, timeout=150)
+    assert time.monotonic() - start < 100
+    server.wait()
 
 
 def test_samples_json_forms():

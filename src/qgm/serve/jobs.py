@@ -209,7 +209,7 @@ class JobManager:
         for name in (RESULT_FILE, ERROR_FILE):
             (folder / name).unlink(missing_ok=True)
         spec = JobSpec(job.kind, job.payload, str(folder), job.resume, self.limits.max_qubits)
-        sandbox = Sandbox(str(folder / LOG_FILE), self.limits.max_memory_mb)
+        sandbox = Sandbox(str(folder / LOG_FILE), self.limits.max_memory_mb, str(folder / RUN_DIR))
         proc = process_context().Process(target=run_job, args=(spec, sandbox), name=f"qgm-job-{job.id}")
         proc.start()
         return proc

@@ -4,9 +4,10 @@ Processes come from a ``forkserver`` (where the platform has one) that imported
 qgm once, so a job starts in tens of milliseconds instead of re-importing torch.
 Inside, :func:`enter` makes the process
 
-* die with the server (``PR_SET_PDEATHSIG`` on Linux, a parent watchdog elsewhere),
-  so a killed server leaves no job writing into its run directory;
+* die with the server (a thread waiting on the server's pidfd on Linux, polling its pid
+  elsewhere), so a killed server leaves no job writing into its run directory;
 * write its output to a log file, never to the server's stdout (the stdio transport);
+* work in its job's folder, so whatever the library writes to a relative path stays there;
 * use one torch thread;
 * stay within ``memory_mb`` MiB of address space beyond what the loaded library
   already maps (``RLIMIT_AS``; Linux), so a request that slipped past the size
@@ -19,15 +20,14 @@ message a client sees.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing
 import os
-import signal
+import select
 import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
 from typing import Any, Callable, Optional
 
@@ -38,7 +38,6 @@ __all__ = ["Sandbox", "process_context", "warm", "enter", "call", "failure", "PR
 
 #: Modules the fork server imports once (see :mod:`qgm.serve.preload`).
 PRELOAD = ("qgm.serve.preload",)
-_PR_SET_PDEATHSIG = 1
 
 _context: Optional[BaseContext] = None
 _context_lock = threading.Lock()
@@ -68,27 +67,46 @@ def warm() -> None:
 
 @dataclass(frozen=True)
 class Sandbox:
-    """How a job or call process is fenced: its ``log`` file and its ``memory_mb`` beyond the loaded library."""
+    """How a job or call process is fenced: its ``log`` file, its ``memory_mb`` beyond the loaded library,
+    its working folder ``cwd`` (created; relative paths the library writes to land there) and the
+    ``server_pid`` it dies with (default: the process that makes the sandbox, i.e. the server)."""
 
     log: str
     memory_mb: int
+    cwd: str
+    server_pid: int = field(default_factory=os.getpid)
 
 
-def _die_with_parent() -> None:
-    parent = os.getppid()
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-            if os.getppid() != parent:  # the parent died before prctl took effect
-                os._exit(1)
-            return
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
 
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
+
+def _die_with(server_pid: int) -> None:
+    """End this process (``os._exit``) as soon as process ``server_pid`` ends: a thread blocks on a pidfd
+    (Linux) or polls the pid every second. The fork server is no watchdog: it outlives the server while
+    any of its children does."""
+    try:
+        pidfd: Optional[int] = os.pidfd_open(server_pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    if not _alive(server_pid):
         os._exit(1)
 
-    threading.Thread(target=watch, daemon=True, name="qgm-parent-watch").start()
+    def watch() -> None:
+        if pidfd is not None:
+            select.select([pidfd], [], [])
+        else:
+            while _alive(server_pid):
+                time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="qgm-server-watch").start()
 
 
 def _redirect_output(log: str) -> None:
@@ -122,8 +140,10 @@ def _limit_memory(memory_mb: int) -> None:
 
 def enter(sandbox: Sandbox) -> None:
     """Fence the current (child) process in ``sandbox`` (see the module docstring)."""
-    _die_with_parent()
+    _die_with(sandbox.server_pid)
     _redirect_output(sandbox.log)
+    os.makedirs(sandbox.cwd, exist_ok=True)
+    os.chdir(sandbox.cwd)
     import torch
 
     torch.set_num_threads(1)

@@ -124,7 +124,7 @@ class Service:
             raise ResourceError(f"limits.max_running_jobs: {self.limits.max_running_jobs} sample/evaluate calls are "
                                 "running; try again shortly")
         try:
-            sandbox = Sandbox(str(run.parent / CALLS_LOG), self.limits.max_memory_mb)
+            sandbox = Sandbox(str(run.parent / CALLS_LOG), self.limits.max_memory_mb, str(run))
             return call(fn, args, sandbox=sandbox, timeout=self.limits.max_call_s)
         finally:
             self._calls.release()
