@@ -41,7 +41,8 @@ sys.path.insert(0, str(ROOT / "examples"))
 
 from agent_loop import call, connect, wait_done  # noqa: E402
 
-#: The job that gives ``job_status`` something to describe.
+#: A training job of about a second (BAS 2x2, a one-layer QCBM, five steps, no plots): what ``job_status``
+#: describes here, and the tests' tiny job.
 TINY = """
 name: load_tiny
 dataset: {name: bas, rows: 2, cols: 2}

@@ -28,22 +28,10 @@ import uvicorn  # noqa: E402
 from agent_loop import call, connect, wait_done  # noqa: E402
 
 from qgm.serve import Limits, Service, build_server  # noqa: E402
-from serve_load import free_port  # noqa: E402
+from serve_load import TINY, free_port  # noqa: E402
 
 #: Tokens of the two HTTP clients of the thread server.
 TOKENS = {"agent": "agent-token-0123456789abcdef", "other": "other-token-0123456789abcdef"}
-
-#: A training job of about a second: BAS 2x2, a one-layer QCBM, five steps, no plots.
-TINY = """
-name: tiny
-dataset: {name: bas, rows: 2, cols: 2}
-model: {name: qcbm, ansatz: {name: liu_wang, depth: 1}}
-loss: {name: mmd}
-optimizer: {name: adam, lr: 0.1}
-train: {steps: 5, n_eval_samples: 200, plots: false}
-metrics: [kl]
-"""
-
 
 class ThreadServer:
     """``build_server(service, tokens=...)`` served by uvicorn on a free loopback port in a thread."""

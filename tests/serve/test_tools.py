@@ -53,7 +53,7 @@ def test_tiny_run_status_sample_evaluate_resources(http, tiny_run, service):
     summary, metrics, config = resources
     assert summary["steps"] == 5 and "run_dir" not in summary
     assert [r["step"] for r in metrics] == [0, 1, 2, 3, 4, 5]
-    assert "name: tiny" in config and "progress: false" in config
+    assert "name: load_tiny" in config and "progress: false" in config
 
 
 async def _sample_evaluate_read(url, job_id):

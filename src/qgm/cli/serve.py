@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from qgm.cli.core import command
@@ -34,6 +35,7 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
 def _serve(args: argparse.Namespace) -> int:
     from qgm.serve import Limits, Service, serve_http, serve_stdio
     from qgm.serve.auth import TOKEN_ENV, check_bind, load_tokens
+    from qgm.serve.server import http_url
 
     token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) if args.http else None
     if not args.http and (args.token is not None or args.tokens is not None):
@@ -45,6 +47,9 @@ def _serve(args: argparse.Namespace) -> int:
         check_bind(args.host, tokens)
     limits = Limits.from_pairs(args.limits)
     service = Service(args.root, limits, Path(args.examples) if args.examples else None)
+    where = f"streamable HTTP at {http_url(args.host, args.port)}/mcp" if args.http else "stdio"
+    guard = f"{len(tokens)} client token(s)" if tokens else "no token (loopback only)" if args.http else "its parent process"
+    print(f"qgm serve: MCP over {where}, serving {guard}; jobs in {Path(args.root).resolve()}", file=sys.stderr)
     try:
         if args.http:
             serve_http(service, args.host, args.port, tokens)

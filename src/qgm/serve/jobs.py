@@ -137,7 +137,7 @@ class JobManager:
             self._wake.notify_all()
         return self.get(owner, job.id)
 
-    def list(self, owner: str, states: Optional[list[str]] = None, limit: int = 50) -> list[Job]:
+    def owned(self, owner: str, states: Optional[list[str]] = None, limit: int = 50) -> list[Job]:
         """The newest ``limit`` jobs of ``owner`` (in ``states``)."""
         bad = [s for s in states or [] if s not in STATES]
         if bad:

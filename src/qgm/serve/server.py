@@ -40,7 +40,7 @@ from qgm.errors import QGMError
 from qgm.serve.auth import StaticTokens, auth_settings, check_bind, client_id
 from qgm.serve.service import Service
 
-__all__ = ["build_server", "serve_stdio", "serve_http", "INSTRUCTIONS", "http_url"]
+__all__ = ["build_server", "serve_stdio", "serve_http", "INSTRUCTIONS", "http_url", "TEXT_RESOURCES"]
 
 INSTRUCTIONS = """\
 qgm trains quantum generative models (Born machines, quantum GANs, ...) on a state-vector simulator.
@@ -210,30 +210,27 @@ def _register_tools(mcp: MCPServer, service: Service) -> None:
         return service.evaluate(client_id(), run_id, n, metrics, seed)
 
 
+#: Text resources of a run: ``qgm://runs/{run_id}/<name>`` -> (MIME type, description, Service method name).
+TEXT_RESOURCES = {
+    "summary": ("application/json", "Final summary of a training run: steps, loss, metrics, parameter count, times.",
+                "summary"),
+    "metrics": ("application/json", "Every logged record of a training run (step, loss, lr, evaluated metrics) as a "
+                "JSON array.", "metrics"),
+    "config": ("application/yaml", "The resolved config of a training run (defaults and seeds filled in).", "config"),
+    "plots": ("application/json", "The names and URIs of a run's PNG plots.", "plots"),
+}
+
+
+def _text_resource(mcp: MCPServer, name: str, mime: str, description: str, read: Callable[[str, str], str]) -> None:
+    @mcp.resource(f"qgm://runs/{{run_id}}/{name}", name=f"run_{name}", mime_type=mime, description=description)
+    @_resource_errors
+    def resource(run_id: str) -> str:
+        return read(client_id(), run_id)
+
+
 def _register_resources(mcp: MCPServer, service: Service) -> None:
-    @mcp.resource("qgm://runs/{run_id}/summary", mime_type="application/json")
-    @_resource_errors
-    def run_summary(run_id: str) -> str:
-        """Final summary of a training run: steps, loss, metrics, parameter count, times."""
-        return service.summary(client_id(), run_id)
-
-    @mcp.resource("qgm://runs/{run_id}/metrics", mime_type="application/json")
-    @_resource_errors
-    def run_metrics(run_id: str) -> str:
-        """Every logged record of a training run (step, loss, lr, evaluated metrics) as a JSON array."""
-        return service.metrics(client_id(), run_id)
-
-    @mcp.resource("qgm://runs/{run_id}/config", mime_type="application/yaml")
-    @_resource_errors
-    def run_config(run_id: str) -> str:
-        """The resolved config of a training run (defaults and seeds filled in)."""
-        return service.config(client_id(), run_id)
-
-    @mcp.resource("qgm://runs/{run_id}/plots", mime_type="application/json")
-    @_resource_errors
-    def run_plots(run_id: str) -> str:
-        """The names and URIs of a run's PNG plots."""
-        return service.plots(client_id(), run_id)
+    for name, (mime, description, method) in TEXT_RESOURCES.items():
+        _text_resource(mcp, name, mime, description, getattr(service, method))
 
     @mcp.resource("qgm://runs/{run_id}/plots/{name}", mime_type="image/png")
     @_resource_errors

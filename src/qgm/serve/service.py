@@ -28,12 +28,14 @@ from qgm.serve.worker import evaluate_task, sample_task
 from qgm.train.callbacks import latest_checkpoint
 from qgm.train.run import load_plugins
 
-__all__ = ["Service", "SAMPLE_METHODS", "MAX_CONDITION_CHARS", "CALLS_LOG"]
+__all__ = ["Service", "SAMPLE_METHODS", "MAX_CONDITION_CHARS", "MAX_LISTED", "CALLS_LOG"]
 
 #: Conditional sampling methods (see ``QCBM.sample``).
 SAMPLE_METHODS = ("reject", "amplify", "exact")
 #: Longest condition string (``"x0=1,x4=0"``) accepted.
 MAX_CONDITION_CHARS = 1000
+#: Most jobs one ``job_list`` answer holds.
+MAX_LISTED = 1000
 #: Log file (in a run's job folder) of the processes of ``sample``/``evaluate`` calls.
 CALLS_LOG = "calls.log"
 
@@ -95,8 +97,9 @@ class Service:
         return describe(job, self.jobs.run_dir(job.id))
 
     def job_list(self, owner: str, state: Optional[str], limit: int) -> dict[str, Any]:
-        check_count("limit", limit, 1000, name="job_list")
-        jobs = self.jobs.list(owner, [state] if state else None, limit)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LISTED:
+            raise ConfigError(f"limit: expected 1 to {MAX_LISTED} jobs, got {limit!r}")
+        jobs = self.jobs.owned(owner, [state] if state else None, limit)
         return {"jobs": [brief(j) for j in jobs]}
 
     def job_cancel(self, owner: str, job_id: str) -> dict[str, Any]:
@@ -108,7 +111,7 @@ class Service:
         return describe(job, self.jobs.run_dir(job.id))
 
     # ------------------------------------------------------------------ runs
-    def run(self, owner: str, run_id: str) -> Path:
+    def trained_run(self, owner: str, run_id: str) -> Path:
         """The run directory of training job ``run_id`` of ``owner``, once it holds a model or a checkpoint."""
         job = self.jobs.get(owner, run_id)
         if job.kind != "train":
@@ -135,7 +138,7 @@ class Service:
             raise ConfigError(f"method: {method!r} unknown; use one of {', '.join(SAMPLE_METHODS)}")
         _check_condition(condition, self.limits)
         _check_seed(seed)
-        run = self.run(owner, run_id)
+        run = self.trained_run(owner, run_id)
         return {"run_id": run_id, **self._call(run, sample_task, (str(run), n, condition, method, seed))}
 
     def evaluate(self, owner: str, run_id: str, n: Optional[int], metrics: Optional[list[str]],
@@ -146,7 +149,7 @@ class Service:
             if name not in METRICS:
                 raise ConfigError(f"metrics[{i}]: unknown metric {name!r}; known: {', '.join(METRICS.names())}")
         _check_seed(seed)
-        run = self.run(owner, run_id)
+        run = self.trained_run(owner, run_id)
         return {"run_id": run_id, **self._call(run, evaluate_task, (str(run), metrics, n, seed))}
 
     # ------------------------------------------------------------------ resources

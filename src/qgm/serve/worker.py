@@ -26,7 +26,7 @@ from qgm.serve.sandbox import Sandbox, enter, failure
 from qgm.spaces import Bits, DensityMatrices, PureStates
 from qgm.train.callbacks import latest_checkpoint
 from qgm.train.config import parse_config
-from qgm.train.run import conditional_sample_run, eval_run, load_plugins, run_config, sample_run
+from qgm.train.run import conditional_sample_run, eval_run, run_config, sample_run
 from qgm.train.trainer import Callback, Trainer
 
 __all__ = [
@@ -34,7 +34,6 @@ __all__ = [
     "RESULT_FILE", "ERROR_FILE", "LOG_FILE", "RUN_DIR", "TOP_COUNTS",
 ]
 
-load_plugins()
 
 #: Files of a job's folder: its answer, its one-line error, its output, its run directory.
 RESULT_FILE, ERROR_FILE, LOG_FILE, RUN_DIR = "result.json", "error.txt", "job.log", "run"
