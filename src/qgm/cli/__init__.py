@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "qgm.cli.sweep",
     "qgm.cli.report",
     "qgm.cli.art",
+    "qgm.cli.molecules",
+    "qgm.cli.diffusion",
     "qgm.cli.serve",
 )
 

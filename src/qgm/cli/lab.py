@@ -41,13 +41,13 @@ def _geometry_args(p: argparse.ArgumentParser) -> None:
 
 def _circuit_of(source: str):
     """The circuit in a ``.qasm`` file, or the circuit of the model a training config builds."""
-    from qgm.circuits import Circuit
+    from qgm.circuits.qasm import read_qasm
 
     path = Path(source)
     if not path.is_file():
         raise ConfigError(f"CIRCUIT-OR-CONFIG: no file {source!r}; give a .qasm file or a .yaml config")
     if path.suffix.lower() in (".qasm", ".qasm3"):
-        return Circuit.from_qasm(path.read_text())
+        return read_qasm(path)
     from qgm.train import build_run, load_config
 
     model = build_run(load_config(path)).model

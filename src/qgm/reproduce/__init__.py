@@ -18,6 +18,8 @@ CLAIM_MODULES: tuple[str, ...] = (
     "qgm.reproduce.finance",
     "qgm.reproduce.amplitude_amplification",
     "qgm.reproduce.art",
+    "qgm.reproduce.molecules",
+    "qgm.reproduce.diffusion",
 )
 
 for _module in CLAIM_MODULES:

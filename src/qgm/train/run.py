@@ -27,6 +27,7 @@ import importlib.util
 import inspect
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,7 @@ from qgm.atomic import atomic_json, atomic_npy, atomic_text
 from qgm.errors import ConfigError, QGMError
 from qgm.optim.factory import build_scheduler
 from qgm.registry import CALLBACKS, DATASETS, LOSSES, METRICS, MODELS, Registry
-from qgm.spaces import Bits, check_compatible
+from qgm.spaces import Bits, Images, Reals, check_compatible
 from qgm.train.callbacks import (
     Checkpointer,
     EarlyStopping,
@@ -62,7 +63,7 @@ __all__ = [
 #: Modules whose import fills the registries the configs name.
 PLUGIN_MODULES = (
     "qgm.data", "qgm.metrics", "qgm.losses", "qgm.optim", "qgm.models", "qgm.baselines", "qgm.trainability",
-    "qgm.train.callbacks",
+    "qgm.train.callbacks", "qgm.data.qm9", "qgm.metrics.chemistry", "qgm.models.molgan", "qgm.models.qgan_hg",
 )
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -202,6 +203,12 @@ def _n_params(model: Any) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+def parameter_counts(model: Any) -> dict[str, int]:
+    """``{"n_params": all trainable}`` plus the model's own ``parameter_counts()`` (e.g. per GAN player)."""
+    own = getattr(model, "parameter_counts", None)
+    return {"n_params": _n_params(model), **({k: int(v) for k, v in own().items()} if callable(own) else {})}
+
+
 def _prepare_dir(out: Path, resume: bool, overwrite: bool) -> Optional[Path]:
     """Create ``out``; the checkpoint to resume from (None for a fresh run)."""
     ckpt = latest_checkpoint(out / "checkpoints")
@@ -254,9 +261,11 @@ def _finalise(parts: RunParts, trainer: Trainer, out: Path, started: float) -> d
     arr = dataset.to_numpy(raw)
     atomic_npy(out / "samples.npy", arr)
     if cfg.train.plots:
-        real_valued = dataset.value_space is not None or not isinstance(dataset.space, Bits)
+        real_valued = dataset.value_space is not None or isinstance(dataset.space, (Reals, Images))
         values = arr if real_valued and np.isrealobj(arr) else None
         write_plots(out / "plots", read_records(out / "metrics.jsonl"), dataset, raw, learned, values)
+        if callable(getattr(dataset, "plot_samples", None)):  # dataset-specific pictures (molecule grids)
+            dataset.plot_samples(raw, out / "plots")
     final = trainer.last_eval
     summary = {
         "name": cfg.name,
@@ -268,7 +277,7 @@ def _finalise(parts: RunParts, trainer: Trainer, out: Path, started: float) -> d
         "stopped_early": bool(trainer.should_stop and trainer.step < cfg.train.steps),
         "loss": final.get("loss"),
         "metrics": {k: v for k, v in final.items() if k in cfg.metrics},
-        "n_params": _n_params(model),
+        **parameter_counts(model),
         "train_time_s": round(trainer.elapsed, 3),
         "wall_time_s": round(time.perf_counter() - started, 3),
     }
@@ -302,6 +311,9 @@ def run_config(
     ckpt = _prepare_dir(out_dir, resume, overwrite)
     atomic_text(out_dir / "config.yaml", yaml_dump(cfg.to_dict()))
     t = cfg.train
+    counts = parameter_counts(parts.model)
+    if t.progress and len(counts) > 1:
+        print(f"{cfg.name}: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()), file=sys.stderr)
     trainer = Trainer(
         parts.model, parts.dataset, parts.loss, parts.optimizers, steps=t.steps, batch_size=t.batch_size,
         seed=cfg.seed, callbacks=[*_callbacks(parts, out_dir), *callbacks], eval_every=t.eval_every,
