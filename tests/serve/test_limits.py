@@ -56,10 +56,15 @@ def test_check_count_bounds():
     ({"name": "bas", "extra": [{"test_path": "/etc"}]}, "dataset.extra[0].test_path"),
     ({"name": "bas", "out_dir": "x"}, "dataset.out_dir"),
     ({"name": "bas", "source": {"url": "http://x"}}, "dataset.source.url"),
+    ({"name": "qm9", "source": "../../etc/passwd"}, "dataset.source"),
 ])
 def test_paths_are_refused_wherever_they_hide(section, where):
     with pytest.raises(ConfigError, match="^" + re.escape(where) + ": this server does not read"):
         check_no_paths(section, "dataset")
+
+
+def test_dataset_sections_named_source_are_not_paths():
+    check_no_paths({"name": "density_ensemble", "source": {"name": "clustered_states", "n_qubits": 2}}, "dataset")
 
 
 def test_train_payload_validates_limits_and_applies_policy():

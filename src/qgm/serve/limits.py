@@ -32,6 +32,9 @@ __all__ = [
 WIDTH_KEYS = ("n", "n_bits", "n_qubits", "bits", "n_ancilla")
 #: Option names (or suffixes after ``_``) that name files, folders or remote places.
 _PATH_WORDS = ("path", "dir", "file", "folder", "url", "uri")
+#: Option names that name a file when their value is text (``qm9``'s ``source: data.smi``; a mapping is a
+#: dataset section).
+_TEXT_PATH_WORDS = ("source",)
 
 
 def default_running_jobs() -> int:
@@ -154,8 +157,8 @@ def path_like(key: str) -> bool:
 
 def check_no_paths(section: Any, path: str) -> None:
     """Refuse options that name files or places (``path``, ``*_dir``, ``url``, ...): clients never choose paths."""
-    for here, key, _ in _walk(section, path):
-        if path_like(key.lower()):
+    for here, key, value in _walk(section, path):
+        if path_like(key.lower()) or (key.lower() in _TEXT_PATH_WORDS and isinstance(value, str)):
             raise ConfigError(
                 f"{here}: this server does not read or write places named by a client; "
                 "use a registered dataset and let the server choose the run directory"

@@ -194,7 +194,9 @@ def _register_tools(mcp: MCPServer, service: Service) -> None:
         """Draw n samples from a trained run (run_id = its training job's id). Bit data come back as rows of
         0/1, as bitstrings (wire 0 first) and as counts of the most frequent ones; other data as rows of
         numbers. With `condition` the samples follow the model's conditional distribution and the answer
-        includes the sampler's cost (queries, shots, acceptance)."""
+        includes the sampler's cost (queries, shots, acceptance). A run trained on molecules (e.g. dataset qm9)
+        answers chemistry instead: each valid molecule's SMILES with its QED, logP and SA score, and the
+        validity, uniqueness, novelty, drug-likeness and diversity metrics of the n samples."""
         return service.sample(client_id(), run_id, n, condition, method, seed)
 
     @mcp.tool(annotations=read_only)

@@ -11,6 +11,7 @@ checkpoint when asked), ``plateau`` (:func:`qgm.trainability.run_plateau`) and
 """
 from __future__ import annotations
 
+import math
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Union
 
 import numpy as np
+import torch
 
 from qgm.atomic import atomic_json, atomic_text
 from qgm.circuits import Circuit
@@ -26,11 +28,11 @@ from qgm.serve.sandbox import Sandbox, enter, failure
 from qgm.spaces import Bits, DensityMatrices, PureStates
 from qgm.train.callbacks import latest_checkpoint
 from qgm.train.config import parse_config
-from qgm.train.run import conditional_sample_run, eval_run, run_config, sample_run
+from qgm.train.run import conditional_sample_run, eval_run, load_run, run_config
 from qgm.train.trainer import Callback, Trainer
 
 __all__ = [
-    "JobSpec", "WidthGuard", "register_widths", "run_job", "sample_task", "evaluate_task", "samples_json",
+    "JobSpec", "WidthGuard", "register_widths", "run_job", "sample_task", "evaluate_task", "samples_json", "molecules_json",
     "RESULT_FILE", "ERROR_FILE", "LOG_FILE", "RUN_DIR", "TOP_COUNTS",
 ]
 
@@ -137,11 +139,36 @@ def samples_json(arr: np.ndarray) -> dict[str, Any]:
     return out
 
 
+def _finite(value: float) -> Optional[float]:
+    return value if math.isfinite(value) else None
+
+
+def molecules_json(graphs: Any, dataset: Any) -> dict[str, Any]:
+    """Sampled molecular graphs ``(A, X)`` of a molecular ``dataset`` (one with a ``codec``) as chemistry:
+    ``n``, ``n_valid``, ``molecules`` (each valid one's canonical SMILES, QED, Crippen logP and SA score) and
+    ``metrics`` (:data:`qgm.metrics.chemistry.CHEMISTRY_METRICS` over the samples; null where none is valid)."""
+    from qgm.metrics.chemistry import CHEMISTRY_METRICS, score_graphs
+
+    scores = score_graphs(graphs, dataset.codec, getattr(dataset, "train_smiles", frozenset()))
+    columns = {name: scores.raw(name).tolist() for name in ("qed", "logp", "sa")}
+    molecules = [{"smiles": smiles, **{name: round(values[i], 4) for name, values in columns.items()}}
+                 for i, smiles in enumerate(scores.valid_smiles)]
+    return {"n": len(scores.mols), "n_valid": len(molecules), "molecules": molecules,
+            "metrics": {name: _finite(scores.metric(name)) for name in CHEMISTRY_METRICS}}
+
+
 def sample_task(run: str, n: int, condition: Optional[Union[str, list[int]]], method: str, seed: int) -> dict[str, Any]:
     """``n`` samples of run ``run`` (under ``condition`` with ``method``), as :func:`samples_json`, plus the
-    conditional sampler's ``cost`` (queries, shots, acceptance)."""
+    conditional sampler's ``cost`` (queries, shots, acceptance); a run trained on molecules answers
+    :func:`molecules_json` instead (no condition)."""
     if condition is None:
-        return samples_json(sample_run(run, n, seed=seed))
+        parts = load_run(run)
+        parts.model.eval()
+        with torch.no_grad():
+            raw = parts.model.sample(n, generator=torch.Generator().manual_seed(int(seed)))
+        if getattr(parts.dataset, "codec", None) is not None:
+            return molecules_json(raw, parts.dataset)
+        return samples_json(parts.dataset.to_numpy(raw))
     arr, stats = conditional_sample_run(run, n, condition, method=method, seed=seed)
     return {**samples_json(arr), "cost": stats}
 
