@@ -46,8 +46,10 @@ def test_tiny_run_status_sample_evaluate_resources(http, tiny_run, service):
     run_dir = service.jobs.run_dir(job_id)
     assert load_run(run_dir).model.space.n == 4  # the run directory is a normal, loadable run
     out = run(_sample_evaluate_read, http, job_id)
-    drawn, again, measured, resources = out
+    drawn, again, grover, measured, resources = out
     assert drawn == again and drawn["shape"] == [50, 4] and len(drawn["bitstrings"]) == 50  # same seed, same samples
+    assert len(grover["bitstrings"]) == 20 and all(b[0] == "1" and b[3] == "0" for b in grover["bitstrings"])
+    assert grover["cost"]["samples"] == 20 and grover["cost"]["queries"] >= 20
     assert sum(drawn["counts"].values()) == 50
     assert set(measured["metrics"]) == {"kl"} and measured["metrics"]["kl"] >= 0
     summary, metrics, config = resources
@@ -60,10 +62,12 @@ async def _sample_evaluate_read(url, job_id):
     async with connect(url, TOKENS["agent"]) as client:
         drawn = await call(client, "sample", run_id=job_id, n=50, seed=3)
         again = await call(client, "sample", run_id=job_id, n=50, seed=3)
+        grover = await call(client, "sample", run_id=job_id, n=20, condition="x0=1,x3=0", method="amplify",
+                            schedule="grover", seed=1)
         measured = await call(client, "evaluate", run_id=job_id, n=500, metrics=["kl"])
         texts = [(await client.read_resource(f"qgm://runs/{job_id}/{name}")).contents[0].text
                  for name in ("summary", "metrics", "config")]
-    return drawn, again, measured, (json.loads(texts[0]), json.loads(texts[1]), texts[2])
+    return drawn, again, grover, measured, (json.loads(texts[0]), json.loads(texts[1]), texts[2])
 
 
 REFUSALS = [
@@ -82,6 +86,9 @@ REFUSALS = [
     ("job_status", {"job_id": "../../etc"}, "job_id: no job '../../etc' of this client"),
     ("job_cancel", {"job_id": "ffffffffffffffff"}, "job_id: no job 'ffffffffffffffff' of this client"),
     ("reproduce", {"claim": "../../etc"}, "claim: .*unknown"),
+    ("sample", {"run_id": "0" * 16, "n": 5, "condition": "x0=1", "schedule": "grover"},
+     "schedule: 'grover' is not an amplification schedule of method 'amplify'"),
+    ("sample", {"run_id": "0" * 16, "n": 5, "method": "amplify"}, "method, schedule: .*; give condition"),
     ("plateau_scan", {"config": '{"ansatz": {"name": "hardware_efficient"}, "n_qubits": [2, 40], "depth": 1, '
                                 '"cost": "global"}'}, "limits.max_qubits: n_qubits = 40 qubits"),
 ]

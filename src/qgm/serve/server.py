@@ -190,14 +190,17 @@ def _register_tools(mcp: MCPServer, service: Service) -> None:
                method: Annotated[Literal["reject", "amplify", "exact"], Field(
                    description="how to sample under a condition: rejection, amplitude amplification or exact")
                    ] = "reject",
-               seed: SeedArg = 0) -> dict[str, Any]:
+               seed: SeedArg = 0,
+               schedule: Annotated[Optional[Literal["bbht", "grover", "zero_failure", "fixed_point"]], Field(
+                   description="amplification schedule of method amplify (default bbht: for an unknown "
+                               "acceptance probability)")] = None) -> dict[str, Any]:
         """Draw n samples from a trained run (run_id = its training job's id). Bit data come back as rows of
         0/1, as bitstrings (wire 0 first) and as counts of the most frequent ones; other data as rows of
         numbers. With `condition` the samples follow the model's conditional distribution and the answer
         includes the sampler's cost (queries, shots, acceptance). A run trained on molecules (e.g. dataset qm9)
         answers chemistry instead: each valid molecule's SMILES with its QED, logP and SA score, and the
         validity, uniqueness, novelty, drug-likeness and diversity metrics of the n samples."""
-        return service.sample(client_id(), run_id, n, condition, method, seed)
+        return service.sample(client_id(), run_id, n, condition, method, seed, schedule)
 
     @mcp.tool(annotations=read_only)
     @_tool_errors

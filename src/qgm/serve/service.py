@@ -28,10 +28,12 @@ from qgm.serve.worker import evaluate_task, sample_task
 from qgm.train.callbacks import latest_checkpoint
 from qgm.train.run import load_plugins
 
-__all__ = ["Service", "SAMPLE_METHODS", "MAX_CONDITION_CHARS", "MAX_LISTED", "CALLS_LOG"]
+__all__ = ["Service", "SAMPLE_METHODS", "AMPLIFY_SCHEDULES", "MAX_CONDITION_CHARS", "MAX_LISTED", "CALLS_LOG"]
 
 #: Conditional sampling methods (see ``QCBM.sample``).
 SAMPLE_METHODS = ("reject", "amplify", "exact")
+#: Schedules of ``method="amplify"`` (:mod:`qgm.sim.amplify`; default ``bbht``, for an unknown acceptance).
+AMPLIFY_SCHEDULES = ("bbht", "grover", "zero_failure", "fixed_point")
 #: Longest condition string (``"x0=1,x4=0"``) accepted.
 MAX_CONDITION_CHARS = 1000
 #: Most jobs one ``job_list`` answer holds.
@@ -132,14 +134,20 @@ class Service:
         finally:
             self._calls.release()
 
-    def sample(self, owner: str, run_id: str, n: int, condition: Condition, method: str, seed: int) -> dict[str, Any]:
+    def sample(self, owner: str, run_id: str, n: int, condition: Condition, method: str, seed: int,
+               schedule: Optional[str] = None) -> dict[str, Any]:
         check_count("n", n, self.limits.max_samples)
         if method not in SAMPLE_METHODS:
             raise ConfigError(f"method: {method!r} unknown; use one of {', '.join(SAMPLE_METHODS)}")
+        if schedule is not None and (method != "amplify" or schedule not in AMPLIFY_SCHEDULES):
+            raise ConfigError(f"schedule: {schedule!r} is not an amplification schedule of method 'amplify'; "
+                              f"use one of {', '.join(AMPLIFY_SCHEDULES)} with method 'amplify'")
+        if condition is None and (method != "reject" or schedule is not None):
+            raise ConfigError("method, schedule: they choose how to sample under a condition; give condition")
         _check_condition(condition, self.limits)
         _check_seed(seed)
         run = self.trained_run(owner, run_id)
-        return {"run_id": run_id, **self._call(run, sample_task, (str(run), n, condition, method, seed))}
+        return {"run_id": run_id, **self._call(run, sample_task, (str(run), n, condition, method, seed, schedule))}
 
     def evaluate(self, owner: str, run_id: str, n: Optional[int], metrics: Optional[list[str]],
                  seed: int) -> dict[str, Any]:

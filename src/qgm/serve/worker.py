@@ -157,8 +157,9 @@ def molecules_json(graphs: Any, dataset: Any) -> dict[str, Any]:
             "metrics": {name: _finite(scores.metric(name)) for name in CHEMISTRY_METRICS}}
 
 
-def sample_task(run: str, n: int, condition: Optional[Union[str, list[int]]], method: str, seed: int) -> dict[str, Any]:
-    """``n`` samples of run ``run`` (under ``condition`` with ``method``), as :func:`samples_json`, plus the
+def sample_task(run: str, n: int, condition: Optional[Union[str, list[int]]], method: str, seed: int,
+                schedule: Optional[str] = None) -> dict[str, Any]:
+    """``n`` samples of run ``run`` (under ``condition`` with ``method`` and ``schedule``), as :func:`samples_json`, plus the
     conditional sampler's ``cost`` (queries, shots, acceptance); a run trained on molecules answers
     :func:`molecules_json` instead (no condition)."""
     if condition is None:
@@ -169,7 +170,7 @@ def sample_task(run: str, n: int, condition: Optional[Union[str, list[int]]], me
         if getattr(parts.dataset, "codec", None) is not None:
             return molecules_json(raw, parts.dataset)
         return samples_json(parts.dataset.to_numpy(raw))
-    arr, stats = conditional_sample_run(run, n, condition, method=method, seed=seed)
+    arr, stats = conditional_sample_run(run, n, condition, method=method, schedule=schedule, seed=seed)
     return {**samples_json(arr), "cost": stats}
 
 
