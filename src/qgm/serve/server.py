@@ -67,30 +67,25 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def _tool_errors(fn: F) -> F:
-    """Turn a QGMError of a tool into the tool error the client reads (one line, no traceback)."""
+def _errors_as(error: type[Exception]) -> Callable[[F], F]:
+    """A decorator turning a QGMError of a tool or resource into ``error`` (the SDK's tool or resource error,
+    which the client reads: one line, no traceback)."""
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except QGMError as exc:
-            raise ToolError(_one_line(exc)) from None
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except QGMError as exc:
+                raise error(_one_line(exc)) from None
 
-    return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
-def _resource_errors(fn: F) -> F:
-    """Turn a QGMError of a resource into the SDK's resource error (one line)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except QGMError as exc:
-            raise ResourceError(_one_line(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
+_tool_errors = _errors_as(ToolError)
+_resource_errors = _errors_as(ResourceError)
 
 
 def _version() -> str:
