@@ -16,7 +16,9 @@ from typing import IO, Any, Callable, Union
 import numpy as np
 import torch
 
-__all__ = ["atomic_write", "atomic_text", "atomic_json", "atomic_torch_save", "atomic_npy", "fsync_dir"]
+__all__ = [
+    "atomic_write", "atomic_text", "atomic_json", "atomic_torch_save", "atomic_npy", "atomic_savefig", "fsync_dir",
+]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -71,3 +73,9 @@ def atomic_torch_save(obj: Any, path: PathLike) -> None:
 def atomic_npy(path: PathLike, array: np.ndarray) -> None:
     """``np.save(array)`` (no pickles) to ``path`` atomically."""
     atomic_write(path, lambda f: np.save(f, np.asarray(array), allow_pickle=False))
+
+
+def atomic_savefig(fig: Any, path: PathLike, **kwargs: Any) -> None:
+    """``fig.savefig`` (a Matplotlib figure) to ``path`` atomically; the format comes from the suffix (default png)."""
+    fmt = kwargs.pop("format", None) or (os.path.splitext(os.fspath(path))[1][1:].lower() or "png")
+    atomic_write(path, lambda f: fig.savefig(f, format=fmt, **kwargs))

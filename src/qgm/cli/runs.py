@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
 
-from qgm.cli.core import command
+from qgm.atomic import atomic_npy, atomic_text
+from qgm.cli.core import command, output_file
 from qgm.errors import ConfigError
 
 
@@ -30,6 +33,10 @@ def _train(args: argparse.Namespace) -> int:
     resume_dir = args.resume if isinstance(args.resume, str) else None
     if resume_dir and args.out and Path(resume_dir) != Path(args.out):
         raise ConfigError(f"--resume {resume_dir} and --out {args.out} name different run directories; give one")
+    if args.resume and args.overwrite:
+        raise ConfigError("--resume continues a run and --overwrite replaces it; give one of them")
+    if resume_dir and not Path(resume_dir).is_dir():
+        raise ConfigError(f"--resume: {resume_dir} is not a run directory; give the folder of a run")
     out = resume_dir or args.out
     if args.config is None:
         if out is None:
@@ -55,12 +62,9 @@ def _sample_args(p: argparse.ArgumentParser) -> None:
 def _sample(args: argparse.Namespace) -> int:
     from qgm.train import sample_run
 
+    out = output_file(args.out, "--out", ".npy")
     arr = sample_run(args.run, args.n, seed=args.seed)
-    out = Path(args.out)
-    if out.suffix != ".npy":
-        out = out.with_name(out.name + ".npy")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.save(out, arr)
+    atomic_npy(out, arr)
     print(f"wrote {out}: {arr.dtype} array of shape {arr.shape}")
     return 0
 
@@ -69,15 +73,21 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", metavar="RUN", help="run directory")
     p.add_argument("--metrics", help="comma-separated metric names (default: the run's config)")
     p.add_argument("--n-samples", type=int, help="samples drawn (default: the config's train.n_eval_samples)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed")
+    p.add_argument("--seed", type=int, default=None,
+                   help="sampling seed (default: the stream of the run's final evaluation, so that the default "
+                   "metrics and sample count reproduce summary.json)")
 
 
 @command("eval", "evaluate a trained run's metrics (JSON on stdout)", _eval_args)
 def _eval(args: argparse.Namespace) -> int:
     from qgm.train import eval_run
+    from qgm.train.run import eval_seed
 
     names = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
-    print(json.dumps(eval_run(args.run, names, n_samples=args.n_samples, seed=args.seed), indent=2))
+    seed, source = eval_seed(args.run, args.seed)
+    values = eval_run(args.run, names, n_samples=args.n_samples, seed=seed)
+    logging.getLogger("qgm").info("sampled with %s", source)
+    print(json.dumps(values, indent=2))
     return 0
 
 
@@ -93,17 +103,24 @@ def _scenarios_args(p: argparse.ArgumentParser) -> None:
 def _scenarios(args: argparse.Namespace) -> int:
     import torch
 
+    from qgm.limits import check_samples
     from qgm.models import scenarios
+    from qgm.spaces import Reals
     from qgm.train import load_run
 
     if args.n < 1:
         raise ConfigError(f"--n: expected a positive number of days, got {args.n}")
+    if not 0 <= args.seed < 2**63:
+        raise ConfigError(f"--seed: expected an integer in [0, 2**63 - 1], got {args.seed}")
+    out = output_file(args.out or str(Path(args.run) / "scenarios.csv"), "--out")
     parts = load_run(args.run)
+    value_space = parts.dataset.value_space or Reals(1)
+    check_samples(args.n, value_space, "--n")
     x = scenarios(parts.model, parts.dataset, args.n, torch.Generator().manual_seed(args.seed))
-    out = Path(args.out) if args.out else Path(args.run) / "scenarios.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
     names = getattr(parts.dataset, "assets", None) or [f"x{i}" for i in range(x.shape[1])]
-    np.savetxt(out, x, delimiter=",", header=",".join(names), comments="")
+    text = io.StringIO()
+    np.savetxt(text, x, delimiter=",", header=",".join(names), comments="")
+    atomic_text(out, text.getvalue())
     print(f"wrote {out}: {x.shape[0]} days x {x.shape[1]} assets")
     return 0
 
