@@ -70,7 +70,7 @@ def format_bytes(n: float) -> str:
         if abs(n) < 1024:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
-    return f"{n:.1f} EiB" if n < 1024 else f"2**{math.log2(n) + 60:.0f} B"
+    return f"{n:.1f} EiB" if n < 1024 else f"about 2**{math.log2(n) + 60:.0f} B"
 
 
 def _parse_size(text: str) -> int:
@@ -116,9 +116,9 @@ def element_bytes(space: Space) -> int:
     if isinstance(space, Images):
         return 8 * space.h * space.w * space.channels
     if isinstance(space, PureStates):
-        return 16 << space.n
+        return 16 << min(space.n, 200)
     if isinstance(space, DensityMatrices):
-        return 16 << (2 * space.n)
+        return 16 << min(2 * space.n, 200)
     if isinstance(space, Graphs):
         return 8 * (space.max_atoms + 1) * space.max_atoms
     return 8
@@ -138,14 +138,20 @@ def _fitting(bytes_each: int) -> str:
     return f"{max(have // max(bytes_each, 1), 0):,}"
 
 
+def _power_bytes(factor: float, exponent: int) -> float:
+    """``factor * 2**exponent`` as a float (saturating far beyond any memory, never overflowing)."""
+    return factor * 2.0 ** min(int(exponent), 1000)
+
+
 def check_state(n_qubits: int, field: str = "n_qubits", batch: int = 1, copies: int = STATE_COPIES) -> None:
     """Refuse state-vector work on ``n_qubits`` (``copies`` × ``batch`` complex128 vectors) beyond the budget."""
-    need = copies * max(int(batch), 1) * (16 << int(n_qubits))
+    per = copies * max(int(batch), 1) * 16
+    need = _power_bytes(per, n_qubits)
     if need < SMALL_BYTES:
         return
     have, source = memory_budget()
     if need > have:
-        most = max(int(math.log2(max(have // (copies * max(int(batch), 1) * 16), 1))), 0)
+        most = max(int(math.log2(max(have // per, 1))), 0)
         raise ResourceError(
             f"{field}: {n_qubits} qubits need {format_bytes(need)} ({copies} x {max(int(batch), 1)} state vectors of "
             f"2**{n_qubits} complex128 amplitudes), more than the memory budget of {format_bytes(have)} ({source}); "
@@ -158,7 +164,7 @@ def check_bits(n_bits: int, field: str, bytes_per_string: int = 17) -> None:
     about ``bytes_per_string`` bytes per string in all)."""
     if n_bits > MAX_BITS:
         raise ResourceError(
-            f"{field}: {n_bits} bits would need (2**{n_bits},) vectors ({format_bytes(bytes_per_string * 2.0**n_bits)}); "
+            f"{field}: {n_bits} bits would need (2**{n_bits},) vectors ({format_bytes(_power_bytes(bytes_per_string, n_bits))}); "
             f"datasets hold at most MAX_BITS={MAX_BITS} bits (qgm.limits); use fewer bits"
         )
 

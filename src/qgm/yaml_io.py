@@ -138,8 +138,12 @@ def yaml_load(text: str, source: str = "<text>") -> Any:
     loader = _Loader(text, source)
     try:
         return loader.get_single_data()
+    except ConfigError:
+        raise
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML ({' '.join(str(exc).split())})") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a scalar PyYAML cannot convert (date, huge integer)
+        raise ConfigError(f"{source}: a value cannot be read ({' '.join(str(exc).split())[:200]})") from None
     finally:
         loader.dispose()
 

@@ -18,7 +18,8 @@ from typing import Any, Iterable, Literal, Sequence, Union
 import numpy as np
 
 from qgm.circuits.gates import GATES, canonical_name
-from qgm.errors import CircuitError
+from qgm.errors import CircuitError, brief
+from qgm.registry import did_you_mean
 
 __all__ = ["Param", "P", "In", "Op", "Circuit", "Angle"]
 
@@ -320,7 +321,20 @@ class Circuit:
         return Circuit(self._n, ops, self._params, self._inputs)
 
     def bind(self, **values: float) -> "Circuit":
-        """Replace the named slots by numbers (e.g. freeze some parameters)."""
+        """Replace the named slots by numbers (e.g. freeze some parameters); a CircuitError for a name that is
+        no slot of this circuit or a value that is not a finite real number."""
+        slots = (*self._params, *self._inputs)
+        for name, value in values.items():
+            if name not in slots:
+                raise CircuitError(f"bind: {name!r} is no slot of this circuit{did_you_mean(name, slots)}; "
+                                   f"its slots are {', '.join(slots) or 'none'}")
+            try:
+                ok = math.isfinite(float(value))
+            except (TypeError, ValueError):
+                ok = False
+            if not ok or isinstance(value, (bool, complex)):
+                raise CircuitError(f"bind: {name}={brief(value)}; give a finite real number")
+
         def sub(a: Angle) -> Angle:
             if isinstance(a, Param) and a.name in values:
                 return a.scale * float(values[a.name]) + a.offset

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from qgm.data.base import ValidSetDataset, check_fraction, check_positive_int
+from qgm.data.base import ValidSetDataset, check_fraction, check_n_bits, check_positive_int
 from qgm.errors import ConfigError
 from qgm.registry import DATASETS
 
@@ -32,7 +32,7 @@ class Cardinality(ValidSetDataset):
     """Hamming-weight-``k`` strings on ``n`` bits with a seeded train/test split."""
 
     def __init__(self, n: int = 8, k: int = 4, train_fraction: float = 0.3, seed: int = 0) -> None:
-        n = check_positive_int("n", n)
+        n = check_n_bits("n", check_positive_int("n", n))
         k = check_positive_int("k", k, minimum=0)
         if k > n:
             raise ConfigError(f"k: the Hamming weight must be <= n={n}, got {k}")

@@ -27,7 +27,6 @@ from qgm.sim.evolve import (
     STAGED_MAX_AMPLITUDES,
     AdjointEvolve,
     StagedEvolve,
-    batch_shape,
     bind,
     build_mats,
     evolve,
@@ -38,7 +37,15 @@ from qgm.sim.observables import Observable, parse_observable, pauli_expectations
 from qgm.sim.program import KIND_INPUT, KIND_PARAM, Program, compile_circuit
 from qgm.sim.sampling import check_shots, frequencies, sample_indices
 from qgm.sim.shift import ShiftMeasure
-from qgm.sim.validate import as_angles, check_memory, real_dtype_of
+from qgm.sim.validate import (
+    as_angles,
+    broadcast_batch,
+    check_coefficients,
+    check_generator,
+    check_initial_state,
+    check_memory,
+    real_dtype_of,
+)
 
 __all__ = ["state", "probs", "expval", "sample", "marginal", "DIFF_METHODS"]
 
@@ -72,14 +79,11 @@ class _Bound:
         self.device = self.params.device
         self.n = circuit.n_qubits
         self.dtype = dtype
-        batch = batch_shape(self.params.shape[:-1], self.inputs.shape[:-1])
+        shapes = [("params", self.params.shape[:-1]), ("inputs", self.inputs.shape[:-1])]
         if initial_state is not None:
-            if not isinstance(initial_state, torch.Tensor) or initial_state.shape[-1] != 2**self.n:
-                raise ParameterError(
-                    f"initial_state: expected a tensor of shape (..., {2**self.n}), got "
-                    f"{getattr(initial_state, 'shape', type(initial_state).__name__)}"
-                )
-            batch = batch_shape(batch, initial_state.shape[:-1])
+            initial_state = check_initial_state(initial_state, self.n)
+            shapes.append(("initial_state", initial_state.shape[:-1]))
+        batch = broadcast_batch(*shapes)
         self.batch = batch
         self.size = int(torch.Size(batch).numel())
         check_memory(self.n, max(self.size, 1), dtype, self.device)
@@ -212,6 +216,7 @@ def probs(
     With ``shots`` the result is the empirical frequency of ``shots`` samples
     (seeded by ``generator``), differentiable with parameter shift.
     """
+    check_generator(generator)
     b = _Bound(circuit, params, inputs, initial_state, dtype)
     method = _resolve(diff_method, shots, b)
     ws = list(range(b.n)) if wires is None else list(wires)
@@ -275,6 +280,8 @@ def expval(
 
     A list of observables (strings or sums) gives ``(*batch, k)``.
     """
+    check_generator(generator)
+    check_coefficients(observable)
     b = _Bound(circuit, params, inputs, initial_state, dtype)
     method = _resolve(diff_method, shots, b)
     many = isinstance(observable, (list, tuple)) and observable and all(
@@ -310,6 +317,7 @@ def sample(
     Indices refer to ``wires`` (default all; first wire = most significant bit).
     """
     check_shots(shots)
+    check_generator(generator)
     with torch.no_grad():
         p = probs(circuit, params, inputs, wires=wires, initial_state=initial_state, dtype=dtype, diff_method="backprop")
         flat = p.reshape(-1, p.shape[-1])

@@ -5,15 +5,22 @@ allocation, with the field, the bad value and the fix in one line.
 """
 from __future__ import annotations
 
+import math
 import os
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from qgm.errors import ParameterError, ResourceError
+from qgm.errors import ParameterError, ResourceError, brief
 
-__all__ = ["real_dtype_of", "as_angles", "check_memory", "available_bytes", "COMPLEX_DTYPES"]
+__all__ = [
+    "real_dtype_of", "as_angles", "check_memory", "available_bytes", "COMPLEX_DTYPES", "check_generator",
+    "check_initial_state", "broadcast_batch", "check_coefficients", "NORM_ATOL",
+]
+
+#: Tolerance on ``|norm² - 1|`` of an initial state, by real precision.
+NORM_ATOL = {torch.float64: 1e-6, torch.float32: 1e-4}
 
 COMPLEX_DTYPES = (torch.complex128, torch.complex64)
 #: Work below this size is never checked against free memory (reading it costs time).
@@ -97,3 +104,70 @@ def check_memory(n_qubits: int, batch: int, dtype: torch.dtype, device: torch.de
             f"{dtype}) but {device} has {have / gib:.1f} GiB free; use fewer qubits or a smaller batch, "
             f"or dtype=torch.complex64"
         )
+
+
+def check_generator(generator: Any, field: str = "generator") -> None:
+    """A ParameterError unless ``generator`` is None or a ``torch.Generator``."""
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ParameterError(f"{field}: expected a torch.Generator or None, got {brief(generator)}; "
+                             f"pass {field}=torch.Generator().manual_seed({brief(generator, 20)})")
+
+
+def check_initial_state(state: Any, n: int, field: str = "initial_state") -> torch.Tensor:
+    """``state`` as a floating or complex tensor ``(..., 2**n)`` of finite, unit-norm rows; ParameterError otherwise."""
+    dim = 1 << n
+    if not isinstance(state, torch.Tensor) or state.dim() == 0 or state.shape[-1] != dim:
+        raise ParameterError(f"{field}: expected a tensor of shape (..., {dim}), got "
+                             f"{tuple(state.shape) if isinstance(state, torch.Tensor) else type(state).__name__}")
+    if not (state.is_floating_point() or state.is_complex()):
+        raise ParameterError(f"{field}: expected complex (or real floating) amplitudes, got dtype {state.dtype}")
+    amps = state.detach()
+    if amps.numel() and not bool(torch.isfinite(torch.view_as_real(amps) if amps.is_complex() else amps).all()):
+        raise ParameterError(f"{field}: non-finite amplitude (NaN or inf); check how the state was made")
+    norms = (amps.real**2 + (amps.imag**2 if amps.is_complex() else 0)).sum(-1)
+    atol = NORM_ATOL.get(norms.dtype, 1e-4)
+    if norms.numel() and float((norms - 1).abs().max()) > atol:
+        worst = float(norms.reshape(-1)[(norms - 1).abs().reshape(-1).argmax()])
+        raise ParameterError(
+            f"{field}: a state has squared norm {worst:.6g}, not 1 (tolerance {atol:g}); normalise it with "
+            f"{field} / {field}.norm(dim=-1, keepdim=True)"
+        )
+    return state
+
+
+def broadcast_batch(*shapes: tuple[str, Sequence[int]]) -> torch.Size:
+    """The broadcast of the batch shapes ``(field, shape)``; a ParameterError naming the fields if they clash."""
+    given = [tuple(s) for _, s in shapes if len(s)]
+    if all(s == given[0] for s in given[1:]):  # the common case needs no broadcasting
+        return torch.Size(given[0] if given else ())
+    try:
+        return torch.broadcast_shapes(*(torch.Size(s) for _, s in shapes))
+    except RuntimeError:
+        listed = ", ".join(f"{f} batch {tuple(s)}" for f, s in shapes)
+        raise ParameterError(f"batch shapes do not broadcast ({listed}); give leading dimensions that are equal "
+                             "or 1 (the last dimension of each is its slots or amplitudes)") from None
+
+
+def _real_coefficient(coef: Any, term: Any) -> None:
+    if isinstance(coef, (complex, np.complexfloating)) or (isinstance(coef, torch.Tensor) and coef.is_complex()):
+        raise ParameterError(f"observable: coefficient {brief(coef)} of term {brief(term, 20)} is complex; a Pauli sum "
+                             "needs real coefficients (a Hermitian observable): split it into real terms")
+    try:
+        value = float(coef)
+    except (TypeError, ValueError, RuntimeError):
+        raise ParameterError(f"observable: coefficient {brief(coef)} of term {brief(term, 20)} is not a number") from None
+    if not math.isfinite(value):
+        raise ParameterError(f"observable: coefficient {value} of term {brief(term, 20)} is not finite; give a real number")
+
+
+def check_coefficients(observable: Any) -> None:
+    """A ParameterError for a complex, non-numeric or non-finite coefficient anywhere in ``observable``
+    (a Pauli string, a sum ``[(coef, "XZ"), ...]``, or a list of those)."""
+    stack = [observable]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            if len(item) == 2 and isinstance(item[1], str) and not isinstance(item[0], (str, list, tuple)):
+                _real_coefficient(item[0], item[1])
+            else:
+                stack.extend(item)
