@@ -14,7 +14,7 @@ limit                       value           guards
 ``MAX_EXPRESSION_CHARS``    200             an arithmetic rule of ``n`` (``"ceil(log2(n))"``)
 ``MAX_RULE_VALUE``          1e9             the magnitude of any value inside such a rule
 ``MAX_BITS``                24              bit datasets that hold ``(2**n_bits,)`` vectors
-``MAX_ANSATZ_CELLS``        1,000,000       ``depth × n_qubits`` of an ansatz built from a config
+``MAX_ANSATZ_CELLS``        4,000           ``depth × n_qubits`` of an ansatz built from a config
 ``MAX_MESSAGE_CHARS``       1,000           one error message (:mod:`qgm.errors`)
 ``MAX_VALUE_CHARS``         80              a user value quoted in a message
 memory budget               see below       states, batches, samples, dataset vectors
@@ -50,7 +50,7 @@ MAX_EXPRESSION_CHARS = 200
 MAX_RULE_VALUE = 1e9
 #: Largest ``n_bits`` for which a dataset materialises a ``(2**n_bits,)`` vector (target, valid mask).
 MAX_BITS = 24
-MAX_ANSATZ_CELLS = 1_000_000
+MAX_ANSATZ_CELLS = 4_000
 #: Environment variable overriding the memory budget.
 MEMORY_ENV = "QGM_MEMORY_LIMIT"
 #: Estimates below this many bytes are always allowed.

@@ -4,7 +4,9 @@
 :class:`~qgm.errors.ConfigError` naming the source and line:
 
 * text over :data:`~qgm.limits.MAX_CONFIG_BYTES` is refused before parsing;
-* nesting deeper than :data:`~qgm.limits.MAX_YAML_DEPTH` is refused while
+* nesting deeper than :data:`~qgm.limits.MAX_YAML_DEPTH` is refused: flow
+  brackets (``[[[[...``) by a scan of the text before PyYAML's scanner sees them
+  (it slows down quadratically with their depth), and any nesting while
   composing (before Python's recursion limit is near);
 * anchors and aliases are measured as the data they expand to: more than
   :data:`~qgm.limits.MAX_YAML_NODES` nodes (an "alias bomb"), nesting beyond the
@@ -80,6 +82,47 @@ def _check_expansion(root: Node, source: str) -> None:
         stack.extend((k, False) for k in _children(node) if id(k) not in done)
 
 
+def _flow_depth_line(text: str, limit: int) -> int:
+    """The line on which flow brackets (``[``/``{`` outside quotes and comments) nest deeper than ``limit``, else 0.
+
+    A quote opens a quoted scalar only where a scalar can start (after ``:``, ``[``, ``{``, ``,``, ``-``, ``?`` or
+    at a line start), so an apostrophe inside a plain word cannot hide brackets; brackets inside plain or block
+    scalars count, which errs on the side of refusing.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return 0
+    depth, line, quote, escaped, comment = 0, 1, "", False, False
+    prev, sig = "\n", "\n"  # the previous character; the last one that is not a space or tab
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        if comment:
+            comment = ch != "\n"
+        elif quote == "'":
+            quote = "" if ch == "'" else quote
+        elif quote == '"':
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                quote = ""
+        elif ch in "'\"" and sig in ":[{,-?\n":
+            quote = ch
+        elif ch == "#" and prev in " \t\n":
+            comment = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+        prev = ch
+        if ch not in " \t":
+            sig = ch
+    return 0
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader with the guards of the module docstring."""
 
@@ -135,17 +178,24 @@ def yaml_load(text: str, source: str = "<text>") -> Any:
     if size > MAX_CONFIG_BYTES:
         raise ConfigError(f"{source}: {size:,} bytes of YAML, over MAX_CONFIG_BYTES={MAX_CONFIG_BYTES:,} (qgm.limits); "
                           "write a smaller config")
-    loader = _Loader(text, source)
+    line = _flow_depth_line(text, MAX_YAML_DEPTH)
+    if line:
+        raise ConfigError(f"{source}: line {line}: nesting deeper than MAX_YAML_DEPTH={MAX_YAML_DEPTH} (qgm.limits); "
+                          "flatten the config")
+    loader = None
     try:
+        loader = _Loader(text, source)
         return loader.get_single_data()
     except ConfigError:
         raise
     except yaml.YAMLError as exc:
         raise ConfigError(f"{source}: not valid YAML ({' '.join(str(exc).split())})") from None
-    except (ValueError, TypeError, OverflowError) as exc:  # a scalar PyYAML cannot convert (date, huge integer)
+    except (ValueError, TypeError, OverflowError, IndexError, KeyError, AttributeError) as exc:
+        # a scalar PyYAML's constructors cannot convert (a bad date, a huge integer, an empty '!!int')
         raise ConfigError(f"{source}: a value cannot be read ({' '.join(str(exc).split())[:200]})") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def yaml_dump(data: Any) -> str:

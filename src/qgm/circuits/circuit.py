@@ -244,7 +244,9 @@ class Circuit:
     # -- building -----------------------------------------------------------
     def _auto_param(self, extra: int = 0) -> Param:
         k = self.n_params + extra
-        while f"theta_{k}" in self._params:
+        sets = self._cache.get("_slot_sets")
+        taken = sets["param"] if sets is not None else self._params
+        while f"theta_{k}" in taken:
             k += 1
         return P(f"theta_{k}")
 
@@ -266,7 +268,31 @@ class Circuit:
             else:
                 angles.append(a if isinstance(a, Param) else float(a))
         op = Op(canon, tuple(int(w) for w in wires_t), tuple(angles))
-        return Circuit(self._n, self._ops + (op,), self._params, self._inputs)
+        return self._appended(op)
+
+    def _appended(self, op: Op) -> "Circuit":
+        """This circuit plus ``op``, checking only ``op`` (the rest was checked when it was built).
+
+        The sets of slot names travel along a chain of appends in the per-circuit cache (taken from
+        this circuit, handed to the new one), so building a circuit gate by gate does not rescan its
+        gates or its slots at every step.
+        """
+        self._check_op(op)
+        known = self._cache.pop("_slot_sets", None) or {"param": set(self._params), "input": set(self._inputs)}
+        names = {"param": self._params, "input": self._inputs}
+        for a in op.params:
+            if isinstance(a, Param) and a.name not in known[a.kind]:
+                if a.name in known["input" if a.kind == "param" else "param"]:
+                    self._cache["_slot_sets"] = known
+                    raise CircuitError(
+                        f"slot name(s) {[a.name]} used both as trainable parameter and as input; rename one"
+                    )
+                known[a.kind].add(a.name)
+                names[a.kind] = names[a.kind] + (a.name,)
+        new = Circuit.__new__(Circuit)
+        new._n, new._ops, new._params, new._inputs = self._n, self._ops + (op,), names["param"], names["input"]
+        new._cache = {"_slot_sets": known}
+        return new
 
     def unitary(self, matrix: Any, wires: int | Sequence[int], label: str | None = None) -> "Circuit":
         """Append a user-given unitary ``matrix`` ``(2**k, 2**k)`` on ``k`` wires."""

@@ -82,8 +82,10 @@ def build_optimizer(params: Params, spec: Union[dict[str, Any], Any], model: Any
         return factory(params=list(params), model=model, **options)
     except QGMError as exc:
         raise type(exc)(exc if str(exc).startswith("optimizer") else f"optimizer: {exc}") from None
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"optimizer '{name}': {exc}") from None
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError, OverflowError) as exc:
+        # torch's optimizers check option values with asserts of every kind
+        raise ConfigError(f"optimizer '{name}': bad option value ({type(exc).__name__}: {brief(str(exc), 120)}); "
+                          f"options given: {brief(options)}") from None
 
 
 def _count(name: str, value: Any, minimum: int) -> int:

@@ -120,8 +120,10 @@ def _create(registry: Registry, path: str, comp: Component, **fixed: Any) -> Any
         return factory(**fixed, **comp.options)
     except QGMError as exc:
         raise type(exc)(_prefixed(path, comp, exc)) from exc
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise ConfigError(f"{path} '{comp.name}': {exc}") from exc
+    except (TypeError, ValueError, OverflowError, IndexError, KeyError, AttributeError) as exc:
+        # a factory handed option values of the wrong kind fails in whatever it calls first
+        raise ConfigError(f"{path} '{comp.name}': bad option value ({type(exc).__name__}: {brief(str(exc), 160)}); "
+                          f"options given: {brief(comp.options)}") from exc
 
 
 @dataclass
