@@ -14,6 +14,7 @@ limit                       value           guards
 ``MAX_EXPRESSION_CHARS``    200             an arithmetic rule of ``n`` (``"ceil(log2(n))"``)
 ``MAX_RULE_VALUE``          1e9             the magnitude of any value inside such a rule
 ``MAX_BITS``                24              bit datasets that hold ``(2**n_bits,)`` vectors
+``MAX_SEED``                2**63 - 1       a seed (torch generators take 64-bit seeds)
 ``MAX_ANSATZ_CELLS``        4,000           ``depth × n_qubits`` of an ansatz built from a config
 ``MAX_MESSAGE_CHARS``       1,000           one error message (:mod:`qgm.errors`)
 ``MAX_VALUE_CHARS``         80              a user value quoted in a message
@@ -33,14 +34,16 @@ import os
 import re
 from typing import Any
 
-from qgm.errors import MAX_MESSAGE_CHARS, MAX_VALUE_CHARS, ConfigError, ResourceError
+import numpy as np
+
+from qgm.errors import MAX_MESSAGE_CHARS, MAX_VALUE_CHARS, ConfigError, ResourceError, brief
 from qgm.spaces import Bits, DensityMatrices, Graphs, Images, PureStates, Reals, Space
 
 __all__ = [
     "MAX_CONFIG_BYTES", "MAX_YAML_DEPTH", "MAX_YAML_NODES", "MAX_EXPRESSION_CHARS", "MAX_RULE_VALUE", "MAX_BITS",
     "MAX_ANSATZ_CELLS", "MAX_MESSAGE_CHARS", "MAX_VALUE_CHARS", "MEMORY_ENV", "SMALL_BYTES", "STATE_COPIES",
     "SAMPLE_COPIES", "memory_budget", "format_bytes", "check_bytes", "element_bytes", "check_samples",
-    "check_state", "check_bits", "check_ansatz_size",
+    "check_state", "check_bits", "check_ansatz_size", "MAX_SEED", "check_seed",
 ]
 
 MAX_CONFIG_BYTES = 1 << 20
@@ -51,6 +54,7 @@ MAX_RULE_VALUE = 1e9
 #: Largest ``n_bits`` for which a dataset materialises a ``(2**n_bits,)`` vector (target, valid mask).
 MAX_BITS = 24
 MAX_ANSATZ_CELLS = 4_000
+MAX_SEED = 2**63 - 1
 #: Environment variable overriding the memory budget.
 MEMORY_ENV = "QGM_MEMORY_LIMIT"
 #: Estimates below this many bytes are always allowed.
@@ -176,3 +180,10 @@ def check_ansatz_size(depth: Any, n_qubits: int, field: str = "depth") -> None:
             f"{field}: {depth} layers on {n_qubits} qubits is {depth * max(int(n_qubits), 1):,} layer-qubits, over "
             f"MAX_ANSATZ_CELLS={MAX_ANSATZ_CELLS:,} (qgm.limits); use a smaller depth"
         )
+
+
+def check_seed(value: Any, field: str = "seed") -> int:
+    """``value`` as a seed in ``[0, MAX_SEED]``; a ConfigError naming ``field`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= int(value) <= MAX_SEED:
+        raise ConfigError(f"{field}: expected an integer seed in [0, 2**63 - 1], got {brief(value)}")
+    return int(value)

@@ -20,8 +20,14 @@ from qgm.errors import ConfigError, brief, key_name
 T = TypeVar("T", bound=Callable[..., Any])
 
 __all__ = [
-    "add_unique", "did_you_mean", "plural", "Registry", "DATASETS", "MODELS", "LOSSES", "OPTIMIZERS", "METRICS", "CALLBACKS",
+    "add_unique", "did_you_mean", "plural", "OPTION_ERRORS", "Registry", "DATASETS", "MODELS", "LOSSES", "OPTIMIZERS",
+    "METRICS", "CALLBACKS",
 ]
+
+
+#: What a factory raises when it is handed option values of the wrong kind (it fails in whatever it calls
+#: first); :meth:`Registry.create` and the config resolver turn these into one-line ConfigErrors.
+OPTION_ERRORS = (TypeError, ValueError, OverflowError, IndexError, KeyError, AttributeError)
 
 
 def did_you_mean(name: Any, known: Iterable[str]) -> str:
@@ -104,8 +110,20 @@ class Registry(Generic[T]):
         return factory
 
     def create(self, name: str, **kwargs: Any) -> Any:
-        """Call the factory ``name`` with ``kwargs``, turning unknown keywords into ConfigErrors."""
-        return self.check_options(name, kwargs)(**kwargs)
+        """Call the factory ``name`` with ``kwargs``, turning unknown or missing keywords into ConfigErrors."""
+        factory = self.check_options(name, kwargs)
+        params = inspect.signature(factory).parameters.values()
+        missing = [p.name for p in params if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                   and p.name not in kwargs]
+        if missing:
+            raise ConfigError(f"{missing[0]}: required option of {self.kind} '{name}' missing")
+        try:
+            return factory(**kwargs)
+        except ConfigError:
+            raise
+        except OPTION_ERRORS as exc:
+            raise ConfigError(f"{self.kind} '{name}': bad option value ({type(exc).__name__}: "
+                              f"{brief(str(exc), 160)}); options given: {brief(kwargs)}") from None
 
     def names(self) -> list[str]:
         return sorted(self._items)

@@ -252,10 +252,12 @@ class Circuit:
 
     def add(self, name: str, wires: int | Sequence[int], *params: Angle | None) -> "Circuit":
         """Append catalogue gate ``name`` on ``wires``; ``None`` angles become new trainable slots."""
-        canon = canonical_name(name)
+        canon = canonical_name(name) if isinstance(name, str) else None
         if canon is None:
-            raise CircuitError(f"unknown gate '{name}'; known gates: {', '.join(sorted(GATES))}, unitary")
-        wires_t = (wires,) if isinstance(wires, (int, np.integer)) else tuple(wires)
+            raise CircuitError(f"unknown gate {brief(name)}; known gates: {', '.join(sorted(GATES))}, unitary")
+        wires_t = (wires,) if isinstance(wires, (int, np.integer)) else tuple(wires) if isinstance(wires, (list, tuple)) else None
+        if wires_t is None or not all(isinstance(w, (int, np.integer)) and not isinstance(w, bool) for w in wires_t):
+            raise CircuitError(f"gate '{canon}': wires must be integers, got {brief(wires)}")
         g = GATES[canon]
         if not params and g.n_params:
             params = (None,) * g.n_params
@@ -265,8 +267,12 @@ class Circuit:
             if a is None:
                 angles.append(self._auto_param(n_new))
                 n_new += 1
+            elif isinstance(a, Param):
+                angles.append(a)
+            elif isinstance(a, (int, float, np.integer, np.floating)) and not isinstance(a, bool):
+                angles.append(float(a))
             else:
-                angles.append(a if isinstance(a, Param) else float(a))
+                raise CircuitError(f"gate '{canon}': angle {brief(a)} must be a real number, P(name), In(name) or None")
         op = Op(canon, tuple(int(w) for w in wires_t), tuple(angles))
         return self._appended(op)
 

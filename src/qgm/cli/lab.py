@@ -8,6 +8,7 @@ from pathlib import Path
 
 from qgm.cli.core import command, output_file
 from qgm.errors import ConfigError, brief
+from qgm.limits import SAMPLE_COPIES, check_bytes, check_seed
 from qgm.registry import did_you_mean
 
 
@@ -97,10 +98,12 @@ def _geometry(args: argparse.Namespace) -> int:
     for field, value in (("--n-pairs", args.n_pairs), ("--bins", args.bins)):
         if value < 1:
             raise ConfigError(f"{field}: expected a positive integer, got {value}")
-    if not 0 <= args.seed < 2**63:
-        raise ConfigError(f"--seed: expected an integer in [0, 2**63 - 1], got {args.seed}")
+    check_seed(args.seed, "--seed")
     plot = output_file(args.plot, "--plot") if args.plot else None
     circuit = _circuit_of(args.source)
+    check_bytes(SAMPLE_COPIES * 16 * args.n_pairs * max(circuit.n_params, 1), "--n-pairs",
+                f"{args.n_pairs} pairs of {circuit.n_params} random angles", "use fewer pairs")
+    check_bytes(SAMPLE_COPIES * 8 * args.bins, "--bins", f"a histogram of {args.bins} bins", "use fewer bins")
     with tqdm(total=3, desc="geometry", unit="part", disable=args.no_progress, leave=False) as bar:
         def done(part: str) -> None:
             bar.set_postfix_str(part, refresh=False)

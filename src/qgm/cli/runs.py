@@ -103,15 +103,14 @@ def _scenarios_args(p: argparse.ArgumentParser) -> None:
 def _scenarios(args: argparse.Namespace) -> int:
     import torch
 
-    from qgm.limits import check_samples
+    from qgm.limits import check_samples, check_seed
     from qgm.models import scenarios
     from qgm.spaces import Reals
     from qgm.train import load_run
 
     if args.n < 1:
         raise ConfigError(f"--n: expected a positive number of days, got {args.n}")
-    if not 0 <= args.seed < 2**63:
-        raise ConfigError(f"--seed: expected an integer in [0, 2**63 - 1], got {args.seed}")
+    check_seed(args.seed, "--seed")
     out = output_file(args.out or str(Path(args.run) / "scenarios.csv"), "--out")
     parts = load_run(args.run)
     value_space = parts.dataset.value_space or Reals(1)

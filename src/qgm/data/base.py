@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from qgm.errors import ConfigError, DataError, brief
-from qgm.limits import MAX_BITS, check_bits
+from qgm.limits import MAX_BITS, check_bits, check_samples, check_seed
 from qgm.spaces import Bits, Elements, Reals, Space
 
 __all__ = [
@@ -74,9 +74,11 @@ def grid_marginals(p: np.ndarray, shape: Sequence[int]) -> list[np.ndarray]:
     return [grid.sum(axis=tuple(a for a in axes if a != j)) for j in axes]
 
 
-def sample_indices(p: np.ndarray, n: int, seed: int) -> torch.Tensor:
-    """``n`` i.i.d. basis indices (LongTensor) drawn from ``p`` with a seeded torch generator."""
-    g = torch.Generator().manual_seed(int(seed))
+def sample_indices(p: np.ndarray, n: int, seed: int, field: str = "n_train") -> torch.Tensor:
+    """``n`` i.i.d. basis indices (LongTensor) drawn from ``p`` with a seeded torch generator
+    (``n`` checked against the memory budget first; errors name ``field``)."""
+    check_samples(check_positive_int(field, n), Bits(1), field)
+    g = torch.Generator().manual_seed(check_seed(seed))
     return torch.multinomial(torch.as_tensor(p, dtype=torch.float64), n, replacement=True, generator=g)
 
 

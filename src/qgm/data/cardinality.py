@@ -14,6 +14,7 @@ import torch
 
 from qgm.data.base import ValidSetDataset, check_fraction, check_n_bits, check_positive_int
 from qgm.errors import ConfigError
+from qgm.limits import check_seed
 from qgm.registry import DATASETS
 
 __all__ = ["Cardinality", "weight_k_strings", "cardinality"]
@@ -42,7 +43,7 @@ class Cardinality(ValidSetDataset):
         if len(valid) < 2:
             raise ConfigError(f"n, k: C({n}, {k}) = {len(valid)} string(s) cannot be split; use 0 < k < n")
         n_train = min(max(1, int(round(self.train_fraction * len(valid)))), len(valid) - 1)
-        g = torch.Generator().manual_seed(int(seed))
+        g = torch.Generator().manual_seed(check_seed(seed))
         order = torch.randperm(len(valid), generator=g).numpy()
         train = np.sort(valid[order[:n_train]])
         test = np.sort(valid[order[n_train:]])

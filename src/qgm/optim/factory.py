@@ -17,7 +17,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR
 
 from qgm.errors import ConfigError, QGMError, brief, key_name
-from qgm.registry import OPTIMIZERS, did_you_mean
+from qgm.registry import OPTIMIZERS, OPTION_ERRORS, did_you_mean
 
 __all__ = ["build_optimizer", "build_scheduler", "schedule_options", "SCHEDULES"]
 
@@ -82,8 +82,7 @@ def build_optimizer(params: Params, spec: Union[dict[str, Any], Any], model: Any
         return factory(params=list(params), model=model, **options)
     except QGMError as exc:
         raise type(exc)(exc if str(exc).startswith("optimizer") else f"optimizer: {exc}") from None
-    except (TypeError, ValueError, IndexError, KeyError, AttributeError, OverflowError) as exc:
-        # torch's optimizers check option values with asserts of every kind
+    except OPTION_ERRORS as exc:  # torch's optimizers check option values with errors of every kind
         raise ConfigError(f"optimizer '{name}': bad option value ({type(exc).__name__}: {brief(str(exc), 120)}); "
                           f"options given: {brief(options)}") from None
 

@@ -33,17 +33,19 @@ from qgm.sim.evolve import (
     staged_block_wires,
     zero_state,
 )
-from qgm.sim.observables import Observable, parse_observable, pauli_expectations
+from qgm.sim.observables import Observable, pauli_expectations
 from qgm.sim.program import KIND_INPUT, KIND_PARAM, Program, compile_circuit
 from qgm.sim.sampling import check_shots, frequencies, sample_indices
 from qgm.sim.shift import ShiftMeasure
 from qgm.sim.validate import (
     as_angles,
     broadcast_batch,
-    check_coefficients,
     check_generator,
     check_initial_state,
     check_memory,
+    check_sample_shots,
+    check_shot_count,
+    observable_terms,
     real_dtype_of,
 )
 
@@ -217,6 +219,7 @@ def probs(
     (seeded by ``generator``), differentiable with parameter shift.
     """
     check_generator(generator)
+    check_shot_count(shots)
     b = _Bound(circuit, params, inputs, initial_state, dtype)
     method = _resolve(diff_method, shots, b)
     ws = list(range(b.n)) if wires is None else list(wires)
@@ -281,7 +284,7 @@ def expval(
     A list of observables (strings or sums) gives ``(*batch, k)``.
     """
     check_generator(generator)
-    check_coefficients(observable)
+    check_shot_count(shots)
     b = _Bound(circuit, params, inputs, initial_state, dtype)
     method = _resolve(diff_method, shots, b)
     many = isinstance(observable, (list, tuple)) and observable and all(
@@ -289,7 +292,7 @@ def expval(
         for o in observable
     )
     obs_list = list(observable) if many else [observable]
-    term_lists = [parse_observable(o, b.n) for o in obs_list]
+    term_lists = observable_terms(obs_list, b.n)
 
     def exact(psi: torch.Tensor) -> torch.Tensor:
         return torch.stack([pauli_expectations(psi, ts, b.n) for ts in term_lists], -1)
@@ -316,10 +319,11 @@ def sample(
 
     Indices refer to ``wires`` (default all; first wire = most significant bit).
     """
-    check_shots(shots)
+    check_sample_shots(shots, 1)
     check_generator(generator)
     with torch.no_grad():
         p = probs(circuit, params, inputs, wires=wires, initial_state=initial_state, dtype=dtype, diff_method="backprop")
         flat = p.reshape(-1, p.shape[-1])
+        check_sample_shots(shots, flat.shape[0])
         idx = sample_indices(flat, shots, generator)
     return idx.reshape(*p.shape[:-1], shots)

@@ -16,9 +16,13 @@ from qgm.errors import ParameterError, ResourceError, brief
 
 __all__ = [
     "real_dtype_of", "as_angles", "check_memory", "available_bytes", "COMPLEX_DTYPES", "check_generator",
-    "check_initial_state", "broadcast_batch", "check_coefficients", "NORM_ATOL",
+    "check_initial_state", "broadcast_batch", "check_coefficients", "observable_terms", "check_sample_shots",
+    "check_shot_count",
+    "NORM_ATOL", "MAX_SHOTS",
 ]
 
+#: Most shots one call takes (counts stay exact in float64).
+MAX_SHOTS = 2**53
 #: Tolerance on ``|norm² - 1|`` of an initial state, by real precision.
 NORM_ATOL = {torch.float64: 1e-6, torch.float32: 1e-4}
 
@@ -138,12 +142,14 @@ def check_initial_state(state: Any, n: int, field: str = "initial_state") -> tor
 def broadcast_batch(*shapes: tuple[str, Sequence[int]]) -> torch.Size:
     """The broadcast of the batch shapes ``(field, shape)``; a ParameterError naming the fields if they clash."""
     given = [tuple(s) for _, s in shapes if len(s)]
+    listed = ", ".join(f"{f} batch {tuple(s)}" for f, s in shapes)
+    if any(0 in s for s in given):
+        raise ParameterError(f"empty batch ({listed}); give at least one row")
     if all(s == given[0] for s in given[1:]):  # the common case needs no broadcasting
         return torch.Size(given[0] if given else ())
     try:
         return torch.broadcast_shapes(*(torch.Size(s) for _, s in shapes))
     except RuntimeError:
-        listed = ", ".join(f"{f} batch {tuple(s)}" for f, s in shapes)
         raise ParameterError(f"batch shapes do not broadcast ({listed}); give leading dimensions that are equal "
                              "or 1 (the last dimension of each is its slots or amplitudes)") from None
 
@@ -160,6 +166,38 @@ def _real_coefficient(coef: Any, term: Any) -> None:
         raise ParameterError(f"observable: coefficient {value} of term {brief(term, 20)} is not finite; give a real number")
 
 
+def observable_terms(observables: Sequence[Any], n: int) -> list[Any]:
+    """``parse_observable`` of each observable, any malformed one a one-line ParameterError."""
+    from qgm.sim.observables import parse_observable
+
+    check_coefficients(observables)
+    try:
+        return [parse_observable(o, n) for o in observables]
+    except (TypeError, ValueError, IndexError) as exc:
+        if isinstance(exc, ParameterError):
+            raise
+        raise ParameterError(f"observable: expected a Pauli string like 'ZIZ', a sum [(coef, 'XXI'), ...] or a list "
+                             f"of those, got {brief(observables)}") from None
+
+
+def check_shot_count(shots: Any, exact_allowed: bool = True) -> None:
+    """A ParameterError unless ``shots`` is a positive int of at most :data:`MAX_SHOTS` (or None, if allowed)."""
+    if shots is None and exact_allowed:
+        return
+    if isinstance(shots, bool) or not isinstance(shots, int) or not 1 <= shots <= MAX_SHOTS:
+        none = " or None (exact)" if exact_allowed else ""
+        raise ParameterError(f"shots: expected a positive integer (at most 2**53){none}, got {brief(shots)}")
+
+
+def check_sample_shots(shots: Any, rows: int) -> None:
+    """A ParameterError unless ``shots`` is a positive int (at most :data:`MAX_SHOTS`) whose ``(rows, shots)``
+    indices fit the memory budget (:mod:`qgm.limits`)."""
+    from qgm.limits import SAMPLE_COPIES, check_bytes
+
+    check_shot_count(shots, exact_allowed=False)
+    check_bytes(SAMPLE_COPIES * 8 * max(rows, 1) * shots, "shots", f"{rows} x {shots} samples", "draw fewer samples")
+
+
 def check_coefficients(observable: Any) -> None:
     """A ParameterError for a complex, non-numeric or non-finite coefficient anywhere in ``observable``
     (a Pauli string, a sum ``[(coef, "XZ"), ...]``, or a list of those)."""
@@ -167,7 +205,8 @@ def check_coefficients(observable: Any) -> None:
     while stack:
         item = stack.pop()
         if isinstance(item, (list, tuple)):
-            if len(item) == 2 and isinstance(item[1], str) and not isinstance(item[0], (str, list, tuple)):
+            if len(item) == 2 and isinstance(item[1], str) and not isinstance(item[0], str) and not (
+                    isinstance(item[0], (list, tuple)) and item[0] and isinstance(item[0][0], (list, tuple))):
                 _real_coefficient(item[0], item[1])
             else:
                 stack.extend(item)

@@ -33,18 +33,17 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from qgm.errors import ConfigError, brief, key_name
+from qgm.limits import check_seed
 from qgm.registry import did_you_mean
 from qgm.yaml_io import read_yaml, yaml_dump, yaml_load
 
 __all__ = [
     "Component", "EarlyStopConfig", "TrainConfig", "RunConfig", "SCHEDULE_NAMES",
-    "parse_config", "load_config", "apply_overrides", "yaml_load", "yaml_dump", "MAX_SEED", "NAME_PATTERN",
+    "parse_config", "load_config", "apply_overrides", "yaml_load", "yaml_dump", "NAME_PATTERN",
     "RESUMABLE_KEYS", "resume_changes",
 ]
 
 SCHEDULE_NAMES = ("none", "cosine", "step", "exponential")
-#: Largest run seed (torch generators take 64-bit seeds; the run derives further streams from it).
-MAX_SEED = 2**63 - 1
 #: A run name: it names a folder, so no separators and no leading dot (``.``/``..`` would escape ``runs/``).
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}")
 
@@ -296,10 +295,7 @@ def parse_config(raw: Any) -> RunConfig:
     if not NAME_PATTERN.fullmatch(name):
         raise ConfigError(f"name: use 1 to 100 letters, digits, '_', '-' or '.', not starting with '.' or '-' "
                           f"(it names a folder), got {brief(name)}")
-    seed = _check_value(raw.get("seed", 0), int, "seed")
-    _positive("seed", seed, 0)
-    if seed > MAX_SEED:
-        raise ConfigError(f"seed: must be <= 2**63 - 1 (a 64-bit generator seed), got {brief(seed)}; use a smaller seed")
+    seed = check_seed(raw.get("seed", 0), "seed")
     metrics = _check_value(raw.get("metrics") or [], list[str], "metrics")
     schedule = raw.get("schedule")
     schedule_c = None if schedule is None else _component(schedule, "schedule")

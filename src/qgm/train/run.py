@@ -45,10 +45,10 @@ import torch
 
 from qgm.atomic import atomic_json, atomic_npy, atomic_text
 from qgm.errors import ConfigError, QGMError, brief
-from qgm.limits import check_samples
+from qgm.limits import check_samples, check_seed
 from qgm.lock import RunLock
 from qgm.optim.factory import build_scheduler
-from qgm.registry import CALLBACKS, DATASETS, LOSSES, METRICS, MODELS, OPTIMIZERS, Registry, did_you_mean
+from qgm.registry import CALLBACKS, DATASETS, LOSSES, METRICS, MODELS, OPTIMIZERS, OPTION_ERRORS, Registry, did_you_mean
 from qgm.spaces import Bits, check_compatible
 from qgm.train.callbacks import (
     Checkpointer,
@@ -59,7 +59,7 @@ from qgm.train.callbacks import (
     load_latest_checkpoint,
     read_records,
 )
-from qgm.train.config import MAX_SEED, RESUMABLE_KEYS, Component, RunConfig, load_config, parse_config, resume_changes, yaml_dump
+from qgm.train.config import RESUMABLE_KEYS, Component, RunConfig, load_config, parse_config, resume_changes, yaml_dump
 from qgm.train.plots import write_plots
 from qgm.train.trainer import STREAM_EVAL, STREAM_SAMPLES, Callback, EvaluateFn, Trainer, derived_seed
 
@@ -116,12 +116,13 @@ def _prefixed(path: str, comp: Component, exc: Exception) -> str:
 
 def _create(registry: Registry, path: str, comp: Component, **fixed: Any) -> Any:
     factory = _check_options(registry, path, comp, fixed)
+    if "seed" in comp.options:
+        check_seed(comp.options["seed"], f"{path}.seed")
     try:
         return factory(**fixed, **comp.options)
     except QGMError as exc:
         raise type(exc)(_prefixed(path, comp, exc)) from exc
-    except (TypeError, ValueError, OverflowError, IndexError, KeyError, AttributeError) as exc:
-        # a factory handed option values of the wrong kind fails in whatever it calls first
+    except OPTION_ERRORS as exc:
         raise ConfigError(f"{path} '{comp.name}': bad option value ({type(exc).__name__}: {brief(str(exc), 160)}); "
                           f"options given: {brief(comp.options)}") from exc
 
@@ -422,12 +423,6 @@ def load_run(run_dir: PathLike) -> RunParts:
     return parts
 
 
-def _check_seed(seed: Any, field: str = "--seed") -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise ConfigError(f"{field}: expected an integer in [0, 2**63 - 1], got {brief(seed)}")
-    return seed
-
-
 def _check_count(n: Any, field: str) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ConfigError(f"{field}: expected a positive number of samples, got {brief(n)}")
@@ -437,7 +432,7 @@ def _check_count(n: Any, field: str) -> int:
 def sample_run(run_dir: PathLike, n: int, seed: int = 0) -> np.ndarray:
     """``n`` samples of a run's model as saved in ``samples.npy`` (``dataset.to_numpy``; seeded by ``seed``)."""
     _check_count(n, "--n")
-    _check_seed(seed)
+    check_seed(seed, "--seed")
     parts = load_run(run_dir)
     check_samples(n, parts.model.space, "--n")
     parts.model.eval()
@@ -450,7 +445,8 @@ def eval_seed(run_dir: PathLike, seed: Optional[int] = None) -> tuple[int, str]:
     """``(generator seed, what it is)`` of :func:`eval_run`: ``seed`` itself, or (None) the stream the run's final
     evaluation used, so that the metrics match ``summary.json``."""
     if seed is not None:
-        return _check_seed(seed), f"seed {seed} (summary.json used the run's own evaluation stream; omit --seed to match it)"
+        return check_seed(seed, "--seed"), (f"seed {seed} (summary.json used the run's own evaluation stream; "
+                                            "omit --seed to match it)")
     run = _run_dir(run_dir)
     step = _final_step(run)
     if step is None:
