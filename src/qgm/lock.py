@@ -132,9 +132,9 @@ class RunLock:
 
     def acquire(self) -> "RunLock":
         """Take the lock (refusing or breaking an existing one as the module docstring says)."""
-        if self.folder.exists() and not self.folder.is_dir():
+        if os.path.lexists(self.folder) and not os.path.isdir(self.folder):
             raise ConfigError(f"{self.field}: {self.folder} is a file, not a folder; give a folder for the run")
-        self._made_folder = not self.folder.exists()
+        self._made_folder = not os.path.lexists(self.folder)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -60,16 +60,18 @@ def output_file(path: str, field: str, suffix: Optional[str] = None) -> Path:
     failure is a ConfigError naming ``field``.
     """
     out = Path(path)
+    if os.path.isdir(out):
+        raise ConfigError(f"{field}: {out} is a folder; give a file name")
     if suffix is not None and out.suffix != suffix:
         out = out.with_name(out.name + suffix)
-    if out.is_dir():
-        raise ConfigError(f"{field}: {out} is a folder; give a file name")
+        if os.path.isdir(out):
+            raise ConfigError(f"{field}: {out} is a folder; give a file name")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out.parent):
             pass
     except OSError as exc:
         raise ConfigError(f"{field}: cannot write {out} ({exc.strerror or exc}); choose a writable path") from None
-    if out.exists() and not os.path.isfile(out):
+    if os.path.lexists(out) and not os.path.isfile(out):
         raise ConfigError(f"{field}: {out} exists and is not a regular file; choose another path")
     return out

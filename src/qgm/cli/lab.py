@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from functools import partial
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def _circuit_of(source: str):
     from qgm.circuits import Circuit
 
     path = Path(source)
-    if not path.is_file():
+    if not os.path.isfile(path):
         raise ConfigError(f"CIRCUIT-OR-CONFIG: no file {source!r}; give a .qasm file or a .yaml config")
     if path.suffix.lower() in (".qasm", ".qasm3"):
         try:

@@ -5,6 +5,7 @@ import argparse
 import io
 import json
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,7 @@ def _train(args: argparse.Namespace) -> int:
         raise ConfigError(f"--resume {resume_dir} and --out {args.out} name different run directories; give one")
     if args.resume and args.overwrite:
         raise ConfigError("--resume continues a run and --overwrite replaces it; give one of them")
-    if resume_dir and not Path(resume_dir).is_dir():
+    if resume_dir and not os.path.isdir(resume_dir):
         raise ConfigError(f"--resume: {resume_dir} is not a run directory; give the folder of a run")
     out = resume_dir or args.out
     if args.config is None:

@@ -386,7 +386,7 @@ def run_config(
 # ---------------------------------------------------------------------------- reading runs back
 def _run_dir(run_dir: PathLike) -> Path:
     run = Path(run_dir)
-    if not (run / "config.yaml").is_file():
+    if not os.path.isfile(run / "config.yaml"):
         raise ConfigError(f"RUN: {run} is not a run directory (no config.yaml)")
     return run
 
