@@ -147,6 +147,13 @@ def _power_bytes(factor: float, exponent: int) -> float:
     return factor * 2.0 ** min(int(exponent), 1000)
 
 
+def _power_text(factor: float, exponent: int) -> str:
+    """``factor * 2**exponent`` bytes in words, exact in the exponent however large it is."""
+    if exponent <= 900:
+        return format_bytes(_power_bytes(factor, exponent))
+    return f"about 2**{int(exponent) + round(math.log2(factor))} B"
+
+
 def check_state(n_qubits: int, field: str = "n_qubits", batch: int = 1, copies: int = STATE_COPIES) -> None:
     """Refuse state-vector work on ``n_qubits`` (``copies`` × ``batch`` complex128 vectors) beyond the budget."""
     per = copies * max(int(batch), 1) * 16
@@ -157,7 +164,7 @@ def check_state(n_qubits: int, field: str = "n_qubits", batch: int = 1, copies: 
     if need > have:
         most = max(int(math.log2(max(have // per, 1))), 0)
         raise ResourceError(
-            f"{field}: {n_qubits} qubits need {format_bytes(need)} ({copies} x {max(int(batch), 1)} state vectors of "
+            f"{field}: {n_qubits} qubits need {_power_text(per, n_qubits)} ({copies} x {max(int(batch), 1)} state vectors of "
             f"2**{n_qubits} complex128 amplitudes), more than the memory budget of {format_bytes(have)} ({source}); "
             f"at most {most} qubits fit"
         )
@@ -168,7 +175,7 @@ def check_bits(n_bits: int, field: str, bytes_per_string: int = 17) -> None:
     about ``bytes_per_string`` bytes per string in all)."""
     if n_bits > MAX_BITS:
         raise ResourceError(
-            f"{field}: {n_bits} bits would need (2**{n_bits},) vectors ({format_bytes(_power_bytes(bytes_per_string, n_bits))}); "
+            f"{field}: {n_bits} bits would need (2**{n_bits},) vectors ({_power_text(bytes_per_string, n_bits)}); "
             f"datasets hold at most MAX_BITS={MAX_BITS} bits (qgm.limits); use fewer bits"
         )
 

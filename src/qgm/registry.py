@@ -123,7 +123,7 @@ class Registry(Generic[T]):
             raise
         except OPTION_ERRORS as exc:
             raise ConfigError(f"{self.kind} '{name}': bad option value ({type(exc).__name__}: "
-                              f"{brief(str(exc), 160)}); options given: {brief(kwargs)}") from None
+                              f"{str(exc)[:160]}); options given: {brief(kwargs)}") from None
 
     def names(self) -> list[str]:
         return sorted(self._items)

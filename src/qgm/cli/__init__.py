@@ -103,7 +103,7 @@ def _silence_stdout() -> None:
 
 def _os_error(exc: OSError) -> str:
     where = f": {exc.filename}" if exc.filename else ""
-    return f"{exc.strerror or brief(str(exc), 200)}{where}"
+    return f"{exc.strerror or str(exc)[:200]}{where}"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

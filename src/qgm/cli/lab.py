@@ -105,7 +105,7 @@ def _geometry(args: argparse.Namespace) -> int:
     check_bytes(SAMPLE_COPIES * 16 * args.n_pairs * max(circuit.n_params, 1), "--n-pairs",
                 f"{args.n_pairs} pairs of {circuit.n_params} random angles", "use fewer pairs")
     check_bytes(SAMPLE_COPIES * 8 * args.bins, "--bins", f"a histogram of {args.bins} bins", "use fewer bins")
-    with tqdm(total=3, desc="geometry", unit="part", disable=args.no_progress, leave=False) as bar:
+    with tqdm(total=3, desc="geometry", unit="part", disable=args.no_progress) as bar:
         def done(part: str) -> None:
             bar.set_postfix_str(part, refresh=False)
             bar.update(1)

@@ -83,7 +83,7 @@ def build_optimizer(params: Params, spec: Union[dict[str, Any], Any], model: Any
     except QGMError as exc:
         raise type(exc)(exc if str(exc).startswith("optimizer") else f"optimizer: {exc}") from None
     except OPTION_ERRORS as exc:  # torch's optimizers check option values with errors of every kind
-        raise ConfigError(f"optimizer '{name}': bad option value ({type(exc).__name__}: {brief(str(exc), 120)}); "
+        raise ConfigError(f"optimizer '{name}': bad option value ({type(exc).__name__}: {str(exc)[:120]}); "
                           f"options given: {brief(options)}") from None
 
 

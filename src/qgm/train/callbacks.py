@@ -107,16 +107,23 @@ class MetricsLogger(Callback):
     """Appends logged records (see :meth:`Trainer.should_log`) to ``metrics.jsonl``, one JSON object a line.
 
     At the start of a resumed run the file is cut back to the checkpoint's step (atomically),
-    so an interrupted run's extra lines do not repeat. Lines are flushed as written and the file
-    is fsync-ed at every step that :func:`checkpoint_due` with ``sync_every``.
+    so an interrupted run's extra lines do not repeat; the last record logged before the
+    checkpoint travels in the checkpoint and is put back if the file lost it (a truncated last
+    line). Lines are flushed as written and the file is fsync-ed at every step that
+    :func:`checkpoint_due` with ``sync_every``.
     """
 
     def __init__(self, path: Path, sync_every: int = 0) -> None:
         self.path, self.sync_every = Path(path), int(sync_every)
         self._file: Optional[IO[str]] = None
+        self._last: Optional[Record] = None
 
     def on_train_start(self, trainer: Trainer) -> None:
         keep = [r for r in read_records(self.path) if 0 < trainer.step and r["step"] <= trainer.step]
+        last = self._last
+        if last is not None and 0 < last["step"] <= trainer.step and all(r["step"] != last["step"] for r in keep):
+            keep = sorted([*keep, last], key=lambda r: r["step"])
+            _log.warning("%s: put back the record of step %d from the checkpoint", self.path, last["step"])
         atomic_text(self.path, "".join(json.dumps(r) + "\n" for r in keep))
         self._file = self.path.open("a")
 
@@ -126,6 +133,7 @@ class MetricsLogger(Callback):
             return
         self._file.write(json.dumps(record) + "\n")
         self._file.flush()
+        self._last = dict(record)
         if checkpoint_due(trainer, step, self.sync_every):
             os.fsync(self._file.fileno())
 
@@ -134,6 +142,12 @@ class MetricsLogger(Callback):
             os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"last": self._last} if self._last is not None else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._last = dict(state["last"]) if state.get("last") else None
 
 
 def checkpoints(folder: Path) -> list[tuple[int, Path]]:

@@ -123,7 +123,7 @@ def _create(registry: Registry, path: str, comp: Component, **fixed: Any) -> Any
     except QGMError as exc:
         raise type(exc)(_prefixed(path, comp, exc)) from exc
     except OPTION_ERRORS as exc:
-        raise ConfigError(f"{path} '{comp.name}': bad option value ({type(exc).__name__}: {brief(str(exc), 160)}); "
+        raise ConfigError(f"{path} '{comp.name}': bad option value ({type(exc).__name__}: {str(exc)[:160]}); "
                           f"options given: {brief(comp.options)}") from exc
 
 
@@ -280,7 +280,7 @@ def _restore(trainer: Trainer, path: Path, state: dict[str, Any]) -> None:
         trainer.load_state_dict(state)
     except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as exc:
         raise ConfigError(
-            f"--resume: checkpoint {path} does not fit the run this config builds ({brief(str(exc).splitlines()[0], 160)}); "
+            f"--resume: checkpoint {path} does not fit the run this config builds ({str(exc).splitlines()[0][:160]}); "
             "resume with the run's own config.yaml"
         ) from None
     for step, newer in checkpoints(path.parent):
@@ -419,7 +419,7 @@ def load_run(run_dir: PathLike) -> RunParts:
     try:
         parts.model.load_state_dict(found[1]["model"])
     except (RuntimeError, KeyError, ValueError) as exc:
-        raise ConfigError(f"RUN: checkpoint {found[0]} does not fit the run's config.yaml ({brief(str(exc), 120)})") from None
+        raise ConfigError(f"RUN: checkpoint {found[0]} does not fit the run's config.yaml ({str(exc)[:120]})") from None
     return parts
 
 
