@@ -49,7 +49,7 @@ def _build(n: int, ops: list) -> Circuit:
     return c
 
 
-@fuzz(150)
+@fuzz(100)
 @given(n=st.one_of(st.integers(-1, 4), st.sampled_from([1.0, True, "2", 10**20])), ops=OPS)
 def test_random_circuits_build_or_fail_in_one_line(n, ops):
     kind, value = outcome(lambda: _build(n, ops), seconds=5)
@@ -72,7 +72,7 @@ def _params(draw_kind: str, shape: tuple, rng: np.random.Generator):
     return "angles"
 
 
-@fuzz(150)
+@fuzz(100)
 @given(
     ops=st.lists(st.tuples(st.sampled_from(["ry", "rx", "cx", "h", "rzz", "u3"]), st.integers(0, 2)), min_size=1, max_size=6),
     batch=st.lists(st.integers(0, 3), max_size=2), extra=st.integers(-1, 1),
@@ -105,7 +105,7 @@ COEFS = st.one_of(NUMBERS, st.complex_numbers(max_magnitude=2), st.sampled_from(
 TERMS = st.tuples(COEFS, st.one_of(st.text("IXYZixyz", min_size=2, max_size=4), st.sampled_from(["ZZZ", "", 3])))
 
 
-@fuzz(150)
+@fuzz(100)
 @given(observable=st.one_of(st.text("IXYZ", max_size=4), st.lists(TERMS, max_size=3),
                             st.lists(st.one_of(st.text("IXYZ", min_size=3, max_size=3), st.lists(TERMS, max_size=2)),
                                      max_size=3)),
@@ -161,7 +161,7 @@ RULE_ATOMS = st.sampled_from(["n", "9", "**", "*", "+", "-", "/", "//", "(", ")"
                               "0", ".", "x", "__import__", "[", "]", "lambda", ":", " ", "'"])
 
 
-@fuzz(300)
+@fuzz(200)
 @given(rule=st.one_of(st.lists(RULE_ATOMS, max_size=30).map("".join), st.text(max_size=40)), n=st.integers(1, 40))
 def test_depth_rules_of_random_text(rule, n):
     assume(rule.strip())

@@ -118,6 +118,7 @@ def _process(args: list[str], **kw) -> subprocess.CompletedProcess:
                           timeout=300, **kw)
 
 
+@pytest.mark.slow
 def test_closed_pipe_and_bad_config_in_real_processes(tmp_path):
     script = (f"{sys.executable} -m qgm.cli list --json | head -c 1 > /dev/null; "
               f"echo ${{PIPESTATUS[0]}} >&2")

@@ -83,7 +83,7 @@ def _with(raw: dict, path: str, value) -> dict:
     return out
 
 
-@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(edits=st.lists(st.tuples(st.sampled_from(PATHS), NASTY), min_size=1, max_size=3))
 def test_mutated_configs_build_or_fail_in_one_line(edits):
     raw = VALID
@@ -100,7 +100,7 @@ YAML_ATOMS = st.sampled_from([
 ])
 
 
-@settings(max_examples=examples(200), deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(text=st.one_of(st.text(max_size=200), st.lists(YAML_ATOMS, max_size=40).map("".join)))
 def test_yaml_text_parses_or_fails_in_one_line(text):
     kind, value = outcome(lambda: yaml_load(text, "fuzz.yaml"), seconds=5)
