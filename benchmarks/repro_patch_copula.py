@@ -27,20 +27,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import warnings
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
-from scipy import linalg, stats
+from scipy import stats
 from sklearn.datasets import load_digits
-from sklearn.neural_network import MLPClassifier
 
 import qgm.models.patch_qgan  # noqa: F401  (registers patch_qgan)
 import qgm.models.qgan  # noqa: F401  (registers qgan)
 from qgm.data.market import fit_gaussian_copula, sample_gaussian_copula
 from qgm.metrics.finance import bootstrap_ci, joint_crash_frequency, kendall_tau, tail_dependence
+from qgm.metrics.images import digit_reference, frechet_distance
 from qgm.models.scenarios import scenarios
 from qgm.train import load_config, load_run, run_config
 
@@ -59,39 +57,6 @@ def train(yaml: Path, seed: int, runs: Path) -> Path:
 
 
 # -- digits ---------------------------------------------------------------------------------
-def digit_features() -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray], float]:
-    """Hidden-layer features (the 32 ReLU units, less those inactive on every digit, whose zero
-    variance would make the covariances singular) and class predictions of an MLP trained on 75%
-    of ``load_digits`` (/16), and its accuracy on the other 25%."""
-    d = load_digits()
-    x, y = d.data / 16.0, d.target
-    order = np.random.default_rng(0).permutation(len(x))
-    cut = int(0.75 * len(x))
-    clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=2000, random_state=0)
-    clf.fit(x[order[:cut]], y[order[:cut]])
-    accuracy = float(clf.score(x[order[cut:]], y[order[cut:]]))
-
-    def hidden(images: np.ndarray) -> np.ndarray:
-        return np.maximum(images @ clf.coefs_[0] + clf.intercepts_[0], 0.0)
-
-    alive = hidden(x).std(0) > 0
-
-    def features(images: np.ndarray) -> np.ndarray:
-        return hidden(images)[:, alive]
-
-    return features, clf.predict, accuracy
-
-
-def frechet(a: np.ndarray, b: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to feature rows ``a`` and ``b``."""
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    with warnings.catch_warnings():  # rank-deficient covariances (units silent on a set) are expected
-        warnings.simplefilter("ignore", linalg.LinAlgWarning)
-        root = linalg.sqrtm(ca @ cb).real
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(ca + cb - 2 * root))
-
-
 def mmd2(x: np.ndarray, y: np.ndarray, bandwidth: float) -> float:
     """Unbiased MMD² with the Gaussian kernel ``exp(−|a − b|² / (2 h²))``."""
     def k(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -106,7 +71,7 @@ def mmd2(x: np.ndarray, y: np.ndarray, bandwidth: float) -> float:
 
 def image_scores(images: np.ndarray, real: np.ndarray, features, predict, bandwidth: float) -> dict[str, float]:
     return {
-        "FD": frechet(features(images), features(real)),
+        "FD": frechet_distance(features(images), features(real)),
         "share '0'": float((predict(images) == 0).mean()),
         "MMD²": mmd2(images, real, bandwidth),
     }
@@ -138,7 +103,8 @@ def digits_part(seeds: list[int], runs: Path) -> None:
     d = load_digits()
     real = d.data[d.target == 0] / 16.0
     eights = d.data[d.target == 8][: len(real)] / 16.0
-    features, predict, accuracy = digit_features()
+    ref = digit_reference()
+    features, predict, accuracy = ref.features, ref.predict, ref.accuracy
     pair = np.sqrt(((real[:, None] - real[None]) ** 2).sum(-1))
     bandwidth = float(np.median(pair[np.triu_indices(len(real), 1)]))
     gen = torch.Generator().manual_seed(123)

@@ -31,3 +31,12 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
     with pytest.raises(RuntimeError):
         atomic_write(target, crash)
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    atomic_text(tmp_path / "p.txt", "x")
+    plain = tmp_path / "q.txt"
+    plain.write_text("x")
+    assert os.stat(tmp_path / "p.txt").st_mode & 0o777 == os.stat(plain).st_mode & 0o777

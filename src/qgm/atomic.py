@@ -36,6 +36,12 @@ def fsync_dir(folder: PathLike) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: PathLike, write: Callable[[IO[bytes]], None]) -> None:
     """Call ``write(f)`` on a temporary binary file, then move it onto ``path`` atomically and durably."""
     path = os.fspath(path)
@@ -44,6 +50,7 @@ def atomic_write(path: PathLike, write: Callable[[IO[bytes]], None]) -> None:
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.splitext(path)[1])
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o666 & ~_umask())  # the mode a plain open() would give, not mkstemp's 0600
             write(f)
             f.flush()
             os.fsync(f.fileno())

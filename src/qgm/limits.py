@@ -21,6 +21,9 @@ limit                       value           guards
 memory budget               see below       states, batches, samples, dataset vectors
 ==========================  ==============  =====================================================
 
+OpenQASM input has its own limits (file size, nesting, gate expansion, expression
+size): :class:`qgm.circuits.qasm.QasmLimits`.
+
 Memory: the budget is ``$QGM_MEMORY_LIMIT`` (bytes, or a number with a unit:
 ``8GiB``, ``500MB``) when set, else the memory the machine has available
 (``MemAvailable``). :func:`check_bytes` compares an estimate made *before* any

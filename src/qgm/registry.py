@@ -15,7 +15,7 @@ import difflib
 import inspect
 from typing import Any, Callable, Generic, Iterable, Iterator, Optional, TypeVar
 
-from qgm.errors import ConfigError, brief, key_name
+from qgm.errors import ConfigError, QGMError, brief, key_name
 
 T = TypeVar("T", bound=Callable[..., Any])
 
@@ -119,7 +119,7 @@ class Registry(Generic[T]):
             raise ConfigError(f"{missing[0]}: required option of {self.kind} '{name}' missing")
         try:
             return factory(**kwargs)
-        except ConfigError:
+        except QGMError:
             raise
         except OPTION_ERRORS as exc:
             raise ConfigError(f"{self.kind} '{name}': bad option value ({type(exc).__name__}: "

@@ -90,3 +90,14 @@ def test_custom_probabilities():
 def test_config_errors(name, options, match):
     with pytest.raises(ConfigError, match=match):
         DATASETS.create(name, **options)
+
+
+def test_zoufal_rounded_discretisation_matches_rounded_samples():
+    d = DATASETS.create("lognormal_zoufal", discretisation="round")
+    x = np.round(np.random.default_rng(0).lognormal(mean=1.0, sigma=1.0, size=400_000))
+    x = x[x <= 7]
+    empirical = np.bincount(x.astype(np.int64), minlength=8) / len(x)
+    np.testing.assert_allclose(d.target.numpy(), empirical, atol=3e-3)
+    assert d.target[0] == pytest.approx(0.0535, abs=5e-4)  # the density discretisation has p(0) = 0
+    with pytest.raises(ConfigError, match="discretisation"):
+        DATASETS.create("lognormal_zoufal", discretisation="floor")

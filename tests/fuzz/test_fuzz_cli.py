@@ -3,6 +3,7 @@
 config). Every run must exit 0, or 2 with one line on stderr, within the budget of :mod:`budget`."""
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -42,9 +43,10 @@ def places(tmp_path_factory):
             "file": str(root / "file.txt")}
 
 
-def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
-    """``main(argv)`` under the budget: (exit code, stdout, stderr); argparse's own exits count as codes."""
-    with bounded():
+def run_cli(argv: list[str], capsys, cwd: Path) -> tuple[int, str, str]:
+    """``main(argv)`` in folder ``cwd`` under the budget: (exit code, stdout, stderr); argparse's own exits
+    count as codes."""
+    with contextlib.chdir(cwd), bounded():
         try:
             code = main(argv)
         except SystemExit as exc:
@@ -68,7 +70,7 @@ CASES = yaml.safe_load((CORPUS / "cli" / "cases.yaml").read_text())
 @pytest.mark.parametrize("case", CASES, ids=[" ".join(c["args"])[:60] for c in CASES])
 def test_cli_corpus(case, places, tmp_path, capsys):
     argv = [a.format(tmp=tmp_path, **places) for a in case["args"]]
-    code, out, err = run_cli(argv, capsys)
+    code, out, err = run_cli(argv, capsys, tmp_path)
     check_answer(code, err)
     assert code == case["code"], err
     if "out" in case:
@@ -83,7 +85,7 @@ PLATEAU = sorted((CORPUS / "plateau").glob("*.yaml"))
 @pytest.mark.parametrize("path", PLATEAU, ids=lambda p: p.stem)
 def test_plateau_corpus(path, tmp_path, capsys):
     want = path.read_text().split("\n", 1)[0].removeprefix("# expect: ")
-    code, out, err = run_cli(["plateau", str(path), "--out", str(tmp_path / "p"), "--no-progress"], capsys)
+    code, out, err = run_cli(["plateau", str(path), "--out", str(tmp_path / "p"), "--no-progress"], capsys, tmp_path)
     check_answer(code, err)
     if want == "ok":
         assert code == 0 and (tmp_path / "p" / "plateau.json").is_file()
@@ -108,7 +110,7 @@ def test_random_argument_vectors(command, rest, places, tmp_path, capsys):
     argv = [command] + [t.format(tmp=tmp_path, **places) for t in rest]
     if command == "geometry" and "--n-pairs" not in argv:
         argv += ["--n-pairs", "20", "--bins", "5"]  # keep the default 5000 pairs out of the fuzz's time
-    code, out, err = run_cli(argv, capsys)
+    code, out, err = run_cli(argv, capsys, tmp_path)
     check_answer(code, err)
 
 

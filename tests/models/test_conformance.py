@@ -15,15 +15,18 @@ from toy_data import bas22
 
 import qgm.baselines  # noqa: F401  (registers the baselines)
 import qgm.data  # noqa: F401  (registers the datasets)
+import qgm.data.qm9  # noqa: F401  (registers qm9)
 import qgm.models  # noqa: F401  (registers the models)
+import qgm.models.qgan_hg  # noqa: F401  (registers molgan and qgan_hg)
 from qgm.errors import ConfigError, QGMError
 from qgm.losses import KLLoss
 from qgm.models import GenerativeModel
 from qgm.registry import DATASETS, MODELS
-from qgm.spaces import Bits, Images, PureStates, Reals, check_compatible
+from qgm.spaces import Bits, DensityMatrices, Graphs, Images, PureStates, Reals, check_compatible
 from qgm.train import Trainer, load_config, read_records, run_config
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "docs" / "notes" / "CONTRACTS.md"
+QM9_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "qm9_sample.smi"
 
 
 def _example_source() -> str:
@@ -34,15 +37,27 @@ def _example_source() -> str:
 if "independent_bits" not in MODELS:
     exec(compile(_example_source(), str(CONTRACTS), "exec"), {"__name__": "contracts_example"})
 
+def _qm9_tiny():
+    pytest.importorskip("rdkit")
+    return DATASETS.create("qm9", n_molecules=32, source=str(QM9_SAMPLE))
+
+
 #: A tiny dataset per space class (the first one a model's factory accepts is used).
 TINY = {
     Bits: bas22,
     Reals: lambda: DATASETS.create("ring", n_train=64, seed=0),
     Images: lambda: DATASETS.create("digits", limit=16),
     PureStates: lambda: DATASETS.create("ghz", n_qubits=3),
+    Graphs: lambda: _qm9_tiny(),
+    DensityMatrices: lambda: DATASETS.create("density_ensemble", source={"name": "haar_states", "n_qubits": 1,
+                                                                          "n_train": 16, "n_test": 0}, depolarise=0.5),
 }
 #: Options that keep a model small or well-conditioned in these tests (default: none).
-SMALL = {"rbm": {"init_scale": 0.3}, "patch_qgan": {"q_depth": 2}}
+_TINY_GRAPH_GAN = {"hidden": [8], "critic": {"conv": [8, 4], "aggregate": 8, "dense": [8]}, "d_steps": 2}
+SMALL = {"rbm": {"init_scale": 0.3}, "patch_qgan": {"q_depth": 2}, "molgan": _TINY_GRAPH_GAN,
+         "qgan_hg": {**_TINY_GRAPH_GAN, "n_qubits": 4}, "quddpm": {"steps": 3, "layers": 2},
+         "quantum_direct_transport": {"layers": 3}, "state_qgan": {"layers": 3, "critic_layers": 2},
+         "quantum_flow_matching": {"hidden": [16], "ode_steps": 4}}
 NAMES = MODELS.names()
 #: Every (model, accepted space with a tiny dataset) pair.
 CASES = [pytest.param(name, space, id=f"{name}-{space.__name__}")
@@ -121,10 +136,23 @@ def test_seeds_and_save_load_round_trip(name, space, tmp_path):
 def _trainer(model, data, steps):
     loss = None if model.tags.owns_objective else KLLoss(model.n_bits, data.target)
     batch = None if data.has_exact_target and (model.tags.exact_probs or loss is None) else 8
-    if isinstance(data.space, (Reals, Images)):
+    if isinstance(data.space, (Reals, Images, Graphs)):
         batch = 8
     opts = model.configure_optimizers({} if model.tags.owns_objective else {"name": "adam", "lr": 0.05})
     return Trainer(model, data, loss, opts, steps=steps, batch_size=batch, seed=3)
+
+
+@pytest.mark.parametrize("name, space", CASES)
+def test_conditional_sampling_by_tag(name, space):
+    """Models tagged ``conditional`` sample under fixed bits with both methods, seeded."""
+    model = build(name, space)
+    if not model.tags.conditional:
+        pytest.skip(f"{name} is not tagged conditional")
+    for method in ("reject", "amplify"):
+        x = model.sample(9, generator=torch.Generator().manual_seed(0), condition={0: 1}, method=method)
+        again = model.sample(9, generator=torch.Generator().manual_seed(0), condition="x0=1", method=method)
+        assert same(model.space, x, again)
+        assert model.space.to_numpy(model.space.check(x, "samples"))[:, 0].tolist() == [1] * 9
 
 
 @pytest.mark.parametrize("name, space", CASES)
@@ -149,7 +177,7 @@ def test_training_resumes_bit_exactly(name, space):
 
 
 def test_every_registered_model_declares_its_spaces():
-    assert {"qcbm", "qgan", "patch_qgan", "rbm", "made", "gan", "independent_bits"} <= set(NAMES)
+    assert {"qcbm", "qgan", "patch_qgan", "rbm", "made", "gan", "independent_bits", "molgan", "qgan_hg"} <= set(NAMES)
     assert all(MODELS.accepts(name) for name in NAMES)
     assert all(any(space in TINY for space in MODELS.accepts(name)) for name in NAMES)
 

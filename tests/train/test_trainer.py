@@ -225,3 +225,28 @@ def test_layerwise_needs_a_single_circuit_model(tmp_path):
     cfg = config("model={name: made}", "train.callbacks=[{name: layerwise, steps_per_phase: 2}]")
     with pytest.raises(ConfigError, match=r"train.callbacks\[0\].*single circuit"):
         run_config(cfg, tmp_path / "x")
+
+
+def test_tensorboard_and_mlflow_get_the_jsonl_records_and_resume(tmp_path):
+    pytest.importorskip("tensorboard")
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    cfg = config("train.steps=6", "train.checkpoint_every=3", "train.loggers=[jsonl, tensorboard, mlflow]")
+    with pytest.raises(KeyboardInterrupt):
+        run_config(cfg, tmp_path, callbacks=[Interrupt(4)])
+    run_config(cfg, tmp_path, resume=True)
+    records = read_records(tmp_path / "metrics.jsonl")
+    events = EventAccumulator(str(tmp_path / "tensorboard")).Reload()
+    assert [(e.step, e.value) for e in events.Scalars("loss")] == [
+        (r["step"], pytest.approx(r["loss"], rel=1e-6)) for r in records if "loss" in r]
+    runs = list((tmp_path / "mlruns").glob("*/*/meta.yaml"))
+    assert len(runs) == 1  # the resumed run continued the same MLflow run
+    run_id = runs[0].parent.name
+    client = MlflowClient(tracking_uri=(tmp_path / "mlruns").resolve().as_uri())
+    history = client.get_metric_history(run_id, "loss")
+    assert sorted({m.step for m in history}) == [r["step"] for r in records if "loss" in r]
+    assert client.get_run(run_id).data.params["optimizer.lr"] == "0.1"
+    with pytest.raises(ConfigError, match=r"train.loggers\[0\]: unknown logger 'wandb'"):
+        run_config(config("train.loggers=[wandb]"), tmp_path / "x")

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence, Union
 
 import numpy as np
 
 from qgm.circuits.gates import GATES, canonical_name
 from qgm.errors import CircuitError, brief
 from qgm.registry import did_you_mean
+
+if TYPE_CHECKING:
+    from qgm.circuits.qasm.limits import QasmLimits
 
 __all__ = ["Param", "P", "In", "Op", "Circuit", "Angle"]
 
@@ -388,11 +391,12 @@ class Circuit:
         return to_qasm(self, version=version)
 
     @classmethod
-    def from_qasm(cls, text: str) -> "Circuit":
-        """Parse OpenQASM 3 (``input float[64] name;`` declares a trainable slot)."""
+    def from_qasm(cls, text: str | bytes, *, limits: QasmLimits | None = None) -> "Circuit":
+        """Parse OpenQASM 3 (``input float[64] name;`` declares a trainable slot); ``limits``: a
+        :class:`qgm.circuits.qasm.QasmLimits` (default sizes otherwise)."""
         from qgm.circuits.qasm import from_qasm
 
-        return from_qasm(text)
+        return from_qasm(text, limits=limits)
 
 
 def _gate_method(name: str):

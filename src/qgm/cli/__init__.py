@@ -28,7 +28,16 @@ from qgm.errors import ConfigError, QGMError, brief
 __all__ = ["main", "command", "Command", "COMMANDS", "COMMAND_MODULES", "build_parser"]
 
 #: Modules whose import registers the sub-commands, in ``qgm --help`` order.
-COMMAND_MODULES = ("qgm.cli.runs", "qgm.cli.lab", "qgm.cli.reproduce")
+COMMAND_MODULES = (
+    "qgm.cli.runs",
+    "qgm.cli.lab",
+    "qgm.cli.reproduce",
+    "qgm.cli.sweep",
+    "qgm.cli.report",
+    "qgm.cli.art",
+    "qgm.cli.molecules",
+    "qgm.cli.diffusion",
+)
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module)

@@ -17,7 +17,10 @@ def _reproduce_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--list", action="store_true", help="list the registered claims and exit")
     p.add_argument("--quick", action="store_true", help="the claim's quick mode (few seeds, short runs)")
     p.add_argument("--seeds", type=int, nargs="+", help="override the claim's seeds")
+    p.add_argument("--all", action="store_true", help="run every registered claim")
     p.add_argument("--out", default=str(RESULTS_DIR), metavar="DIR", help=f"results folder (default {RESULTS_DIR})")
+    p.add_argument("--write-table", metavar="FILE", help="write the Markdown table of the stored results "
+                   "(REPRODUCTIONS.md) after running (or alone)")
 
 
 @command("reproduce", "run reproductions of published claims (median over seeds, stored as JSON)", _reproduce_args)
@@ -29,10 +32,17 @@ def _reproduce(args: argparse.Namespace) -> int:
             claim = CLAIMS.get(name)
             print(f"{name}: {claim.title} ({claim.paper})")
         return 0
-    if not args.names:
-        raise ConfigError("NAME: give one or more claims (qgm reproduce --list shows them)")
-    for name in args.names:
+    names = CLAIMS.names() if args.all else args.names
+    if not names and not args.write_table:
+        raise ConfigError("NAME: give one or more claims, --all, or --write-table (qgm reproduce --list shows them)")
+    for name in names:
         result = run_claim(CLAIMS.get(name), args.out, quick=args.quick, seeds=args.seeds)
         print(json.dumps({"name": result.name, "median": result.median, "passed": result.passed,
                           "n_pass": result.n_pass, "seeds": result.seeds}))
+    if args.write_table:
+        from qgm.atomic import atomic_text
+        from qgm.reproduce.table import render_markdown
+
+        atomic_text(args.write_table, render_markdown(args.out))
+        print(f"wrote {args.write_table}")
     return 0

@@ -55,16 +55,37 @@ def _train(args: argparse.Namespace) -> int:
 def _sample_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", metavar="RUN", help="run directory")
     p.add_argument("--n", type=int, required=True, help="number of samples")
-    p.add_argument("--out", required=True, metavar="FILE", help="output .npy file")
+    p.add_argument("--out", metavar="FILE", help="output .npy file (default RUN/sampled.npy)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
+    _condition_args(p, "sample conditioned on fixed bits, e.g. 'x0=1,x4=0'")
+
+
+def _condition_args(p: argparse.ArgumentParser, what: str) -> None:
+    """``--condition``, ``--method`` and ``--schedule`` of conditional sampling."""
+    p.add_argument("--condition", metavar="COND", help=what)
+    p.add_argument("--method", choices=("reject", "amplify", "exact"), default="reject",
+                   help="with --condition: rejection, amplitude amplification or the simulated conditional")
+    p.add_argument("--schedule", choices=("bbht", "grover", "zero_failure", "fixed_point"),
+                   help="amplification schedule of --method amplify (default bbht: unknown p)")
+
+
+def _check_condition_args(args: argparse.Namespace) -> None:
+    if args.condition is None and (args.method != "reject" or args.schedule):
+        raise ConfigError("--method/--schedule: they choose how to sample under a condition; give --condition")
 
 
 @command("sample", "draw samples from a trained run into a .npy file", _sample_args)
 def _sample(args: argparse.Namespace) -> int:
-    from qgm.train import sample_run
+    from qgm.train.run import conditional_sample_run, sample_run
 
-    out = output_file(args.out, "--out", ".npy")
-    arr = sample_run(args.run, args.n, seed=args.seed)
+    _check_condition_args(args)
+    out = output_file(args.out or str(Path(args.run) / "sampled.npy"), "--out", ".npy")
+    if args.condition is None:
+        arr = sample_run(args.run, args.n, seed=args.seed)
+    else:
+        arr, stats = conditional_sample_run(args.run, args.n, args.condition, method=args.method,
+                                            schedule=args.schedule, seed=args.seed)
+        print(json.dumps(stats))
     atomic_npy(out, arr)
     print(f"wrote {out}: {arr.dtype} array of shape {arr.shape}")
     return 0
@@ -98,6 +119,8 @@ def _scenarios_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, required=True, help="number of synthetic days")
     p.add_argument("--out", metavar="FILE", help="CSV file (default RUN/scenarios.csv)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
+    _condition_args(p, "only days in a region: 'joint_crash' (all assets in their lowest 5%%), "
+                       "'joint_crash:0.1', or fixed bits 'x0=0,x4=0'")
 
 
 @command("scenarios", "synthetic daily return scenarios from a trained market model (CSV)", _scenarios_args)
@@ -112,11 +135,13 @@ def _scenarios(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise ConfigError(f"--n: expected a positive number of days, got {args.n}")
     check_seed(args.seed, "--seed")
+    _check_condition_args(args)
     out = output_file(args.out or str(Path(args.run) / "scenarios.csv"), "--out")
     parts = load_run(args.run)
-    value_space = parts.dataset.value_space or Reals(1)
-    check_samples(args.n, value_space, "--n")
-    x = scenarios(parts.model, parts.dataset, args.n, torch.Generator().manual_seed(args.seed))
+    check_samples(args.n, parts.dataset.value_space or Reals(1), "--n")
+    options = {"schedule": args.schedule} if args.schedule else {}
+    x = scenarios(parts.model, parts.dataset, args.n, torch.Generator().manual_seed(args.seed),
+                  condition=args.condition, method=args.method, **options)
     names = getattr(parts.dataset, "assets", None) or [f"x{i}" for i in range(x.shape[1])]
     text = io.StringIO()
     np.savetxt(text, x, delimiter=",", header=",".join(names), comments="")

@@ -179,12 +179,35 @@ def double_gaussian(bits: int = 10, n_train: int = 10000, seed: int = 0) -> Grid
     return _mixture_dataset("double_gaussian", components, bits, None, n_train, seed)
 
 
+#: How :func:`lognormal_zoufal` turns the continuous law into 8 bins.
+DISCRETISATIONS = ("density", "round")
+
+
+def rounded_lognormal(mu: float, sigma: float, top: int) -> np.ndarray:
+    """``P(round(X) = k | round(X) <= top)`` for ``X ~ LogNormal(mu, sigma)``, ``k = 0..top`` ``(top + 1,)``:
+    continuous samples rounded to the nearest integer and those above ``top`` dropped (Zoufal et al.'s data)."""
+    edges = np.concatenate([[0.0], np.arange(top + 1) + 0.5])
+    cdf = stats.lognorm.cdf(edges, s=sigma, scale=np.exp(mu))
+    mass = np.diff(cdf)
+    return mass / mass.sum()
+
+
 @DATASETS.register("lognormal_zoufal")
-def lognormal_zoufal(n_train: int = 20000, seed: int = 0) -> GridDataset:
-    """Zoufal et al.'s log-normal on 3 qubits: values 0..7, ``p(x) ∝ LogNormal(mu=1, sigma=1)`` density at x."""
-    return _mixture_dataset(
-        "lognormal_zoufal", [{"family": "lognormal", "mu": 1.0, "sigma": 1.0}], 3, (0.0, 7.0), n_train, seed
-    )
+def lognormal_zoufal(n_train: int = 20000, seed: int = 0, discretisation: str = "density") -> GridDataset:
+    """Zoufal et al.'s log-normal (``mu = 1``, ``sigma = 1``) on 3 qubits, values 0..7.
+
+    ``discretisation="density"``: ``p(x) ∝`` the density at ``x`` (qiskit-finance's
+    ``LogNormalDistribution``; ``p(0) = 0``). ``"round"``: the paper's data, continuous samples
+    rounded to integers with those above 7 dropped (:func:`rounded_lognormal`; ``p(0) ≈ 0.054``).
+    """
+    if discretisation not in DISCRETISATIONS:
+        raise ConfigError(f"discretisation: expected one of {DISCRETISATIONS}, got {discretisation!r}")
+    if discretisation == "density":
+        return _mixture_dataset(
+            "lognormal_zoufal", [{"family": "lognormal", "mu": 1.0, "sigma": 1.0}], 3, (0.0, 7.0), n_train, seed
+        )
+    return discretised("lognormal_zoufal", rounded_lognormal(1.0, 1.0, 7), 3, grid_centres(3, (0.0, 7.0), 1),
+                       n_train, seed)
 
 
 @DATASETS.register("custom")

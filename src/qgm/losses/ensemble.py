@@ -11,6 +11,21 @@ density matrices ``(N, 2**n, 2**n)`` (a positive-definite kernel on both).
 * :func:`state_wasserstein`: exact optimal transport (POT's ``emd2``, uniform
   weights) with cost ``C_ij = 1 − k(a_i, b_j)``; differentiable in the states
   through the optimal plan.
+* :func:`branch_mixture_mmd`: the fidelity MMD of an ensemble produced by
+  measuring ancilla qubits (QuDDPM's backward steps), **averaged exactly over
+  the measurement outcomes**. Generated state ``i`` is the post-measurement
+  state ``φ_im`` with probability ``p_im``; with ``ρ_i = Σ_m p_im |φ_im⟩⟨φ_im|``
+  (the reduced state of the data qubits, :func:`reduced_density`) the expected
+  V-statistic is ``(1/N²)[Σ_{i≠j} Tr ρ_iρ_j + N] + K̄(B, B) − (2/NM) Σ ⟨b|ρ_i|b⟩``:
+  linear in each ``ρ_i`` apart from the pair terms, smooth in the circuit
+  parameters, and its gradient is the exact gradient of the expected loss
+  (differentiating one sampled post-measurement state, as the reference code
+  does, drops ``∂p_im/∂θ`` and is biased).
+
+State utilities shared by the state models: :func:`haar_states` (uniform pure
+states), :func:`reduced_density`, :func:`measure_ancillas` (one sampled
+outcome per state, differentiable through the renormalised branch),
+:func:`pauli_basis`.
 
 :class:`StateEnsembleLoss` turns a distance into a training loss: the model's
 states (``model.state()`` for models tagged ``prepares_state``, else
@@ -24,15 +39,22 @@ from typing import Any, Optional
 
 import torch
 
-from qgm.errors import ConfigError, ParameterError
+from qgm.errors import ConfigError, ParameterError, ResourceError
 from qgm.losses.base import Loss
 from qgm.registry import LOSSES
 from qgm.spaces import DensityMatrices, PureStates
 
 __all__ = [
     "overlap_matrix", "fidelity_mmd", "state_wasserstein", "StateEnsembleLoss", "FidelityMMDLoss",
-    "StateWassersteinLoss", "as_state_batch",
+    "StateWassersteinLoss", "as_state_batch", "haar_states", "reduced_density", "measure_ancillas",
+    "branch_mixture_mmd", "branch_decomposition", "pure_density", "pauli_basis", "MAX_PAULI_QUBITS",
 ]
+
+#: Largest register for which :func:`pauli_basis` builds all ``4**n`` matrices.
+MAX_PAULI_QUBITS = 6
+_PAULI = {
+    "I": ((1, 0), (0, 1)), "X": ((0, 1), (1, 0)), "Y": ((0, -1j), (1j, 0)), "Z": ((1, 0), (0, -1)),
+}
 
 
 def as_state_batch(x: Any, field: str) -> torch.Tensor:
@@ -54,7 +76,8 @@ def overlap_matrix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     if a.dim() == 2:
         g = a.conj() @ b.to(a.dtype).T
         return g.real**2 + g.imag**2
-    return torch.einsum("aij,bij->ab", a, b.to(a.dtype).conj()).real
+    # Tr(ρσ) = Σ_ij ρ_ij conj(σ_ij) for Hermitian σ: one matrix product of the flattened matrices
+    return (a.reshape(a.shape[0], -1) @ b.to(a.dtype).reshape(b.shape[0], -1).conj().T).real
 
 
 def fidelity_mmd(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -72,6 +95,92 @@ def state_wasserstein(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     wa = torch.full((cost.shape[0],), 1.0 / cost.shape[0], dtype=cost.dtype, device=cost.device)
     wb = torch.full((cost.shape[1],), 1.0 / cost.shape[1], dtype=cost.dtype, device=cost.device)
     return ot.emd2(wa, wb, cost)
+
+
+def haar_states(n_qubits: int, n_states: int, *, generator: Optional[torch.Generator] = None,
+                dtype: torch.dtype = torch.complex128) -> torch.Tensor:
+    """``n_states`` Haar-random pure states ``(N, 2**n)``: normalised complex Gaussian vectors."""
+    for field, value in (("n_qubits", n_qubits), ("n_states", n_states)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{field}: expected a positive integer, got {value!r}")
+    real = torch.float32 if dtype == torch.complex64 else torch.float64
+    z = torch.randn(n_states, 2, 1 << n_qubits, generator=generator, dtype=real)
+    z = torch.complex(z[:, 0], z[:, 1]).to(dtype)
+    return z / torch.linalg.vector_norm(z, dim=1, keepdim=True)
+
+
+def _split_ancillas(states: torch.Tensor, n_ancilla: int) -> torch.Tensor:
+    """Pure states ``(N, 2**(k+n))`` as ``(N, 2**k, 2**n)``: ancillas = the first ``k`` (most significant) wires."""
+    states = as_state_batch(states, "states")
+    dim = states.shape[-1]
+    ok = isinstance(n_ancilla, int) and not isinstance(n_ancilla, bool) and n_ancilla >= 0
+    if states.dim() != 2 or not ok or (1 << n_ancilla) >= dim:
+        raise ParameterError(f"n_ancilla: expected 0 <= n_ancilla < n_qubits of pure states (N, {dim}), got "
+                             f"{n_ancilla!r} for shape {tuple(states.shape)}")
+    return states.reshape(states.shape[0], 1 << n_ancilla, dim >> n_ancilla)
+
+
+def reduced_density(states: torch.Tensor, n_ancilla: int) -> torch.Tensor:
+    """Reduced states ``(N, 2**n, 2**n)`` of the last ``n`` wires of pure states ``(N, 2**(k+n))``
+    after tracing out the first ``n_ancilla = k`` wires (differentiable)."""
+    psi = _split_ancillas(states, n_ancilla)
+    return psi.transpose(1, 2) @ psi.conj()
+
+
+def pure_density(states: torch.Tensor) -> torch.Tensor:
+    """``|ψ⟩⟨ψ|`` ``(N, d, d)`` of pure states ``(N, d)``."""
+    states = as_state_batch(states, "states")
+    return states[:, :, None] * states.conj()[:, None, :]
+
+
+def branch_decomposition(states: torch.Tensor, n_ancilla: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Outcome probabilities ``p`` ``(N, 2**k)`` of measuring the first ``k = n_ancilla`` wires of pure states
+    ``(N, 2**(k+n))`` and the renormalised post-measurement data states ``(N, 2**k, 2**n)`` (a zero vector for
+    an outcome of probability 0); differentiable."""
+    psi = _split_ancillas(states, n_ancilla)
+    p = (psi.real**2 + psi.imag**2).sum(-1)
+    return p, psi / p.sqrt().clamp_min(1e-150)[..., None]
+
+
+def measure_ancillas(states: torch.Tensor, n_ancilla: int, generator: Optional[torch.Generator] = None
+                     ) -> torch.Tensor:
+    """Measure the first ``n_ancilla`` wires of each pure state ``(N, 2**(k+n))`` once (outcome ``m`` with
+    probability ``‖Π_m ψ‖²``) and return the renormalised data states ``(N, 2**n)``.
+
+    Differentiable through the renormalised branch only (the outcome is a draw): the
+    reference code's estimator, biased for losses of the outcome distribution.
+    """
+    p, branches = branch_decomposition(states, n_ancilla)
+    outcome = torch.multinomial(p.detach().to(torch.float64).cpu(), 1, generator=generator)[:, 0]
+    return branches[torch.arange(p.shape[0]), outcome.to(p.device)]
+
+
+def branch_mixture_mmd(rho: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
+    """Expected V-statistic fidelity MMD (scalar) between pure states drawn from the decompositions of
+    ``rho`` ``(N, d, d)`` (one draw per state, independently) and the pure data states ``(M, d)``.
+
+    Equals ``fidelity_mmd(rho, |b⟩⟨b|) + Σ_i (1 − Tr ρ_i²) / N²``: a sampled pure state overlaps
+    itself with fidelity 1, whatever the decomposition (see the module docstring).
+    """
+    rho, data = as_state_batch(rho, "rho"), as_state_batch(data, "data")
+    if rho.dim() != 3 or data.dim() != 2:
+        raise ParameterError(f"branch_mixture_mmd: expected rho (N, d, d) and pure data (M, d), got "
+                             f"{tuple(rho.shape)} and {tuple(data.shape)}")
+    purity = (rho.real**2 + rho.imag**2).sum((1, 2))  # Tr ρ² = Σ |ρ_ij|² for Hermitian ρ
+    return fidelity_mmd(rho, pure_density(data.to(rho.dtype))) + (1.0 - purity).sum() / rho.shape[0] ** 2
+
+
+def pauli_basis(n_qubits: int, dtype: torch.dtype = torch.complex128) -> tuple[list[str], torch.Tensor]:
+    """The ``4**n`` Pauli strings (``"IXZ"``: wire 0 leftmost, index order ``I, X, Y, Z`` per wire,
+    wire 0 most significant) and their matrices ``(4**n, 2**n, 2**n)``."""
+    if isinstance(n_qubits, bool) or not isinstance(n_qubits, int) or not 1 <= n_qubits <= MAX_PAULI_QUBITS:
+        raise ResourceError(f"n_qubits: the Pauli basis is built for 1..{MAX_PAULI_QUBITS} qubits, got {n_qubits!r}")
+    names, mats = [""], torch.ones(1, 1, 1, dtype=dtype)
+    for _ in range(n_qubits):
+        single = torch.tensor([_PAULI[c] for c in "IXYZ"], dtype=dtype)
+        mats = torch.einsum("aij,bkl->abikjl", mats, single).reshape(len(names) * 4, mats.shape[1] * 2, -1)
+        names = [a + c for a in names for c in "IXYZ"]
+    return names, mats
 
 
 class StateEnsembleLoss(Loss):

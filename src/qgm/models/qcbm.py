@@ -10,6 +10,13 @@ Differentiation follows ``diff_method`` (``"backprop" | "adjoint" |
 "parameter-shift"``) for exact probabilities; sampled frequencies
 (``probs(shots=m)``) are always differentiated by parameter shift, with fresh
 samples for every shifted circuit. ``shots`` is the default the losses use.
+
+Conditional sampling (tag ``conditional``): ``sample(n, condition=..., method=...)``
+returns ``n`` samples of ``p_θ(x | condition)``, by rejection (``"reject"``: about
+``1/p`` state preparations per sample), by amplitude amplification of the model's
+own circuit (``"amplify"``: about ``1/√p``; schedules of :mod:`qgm.sim.amplify`) or
+from the simulated conditional (``"exact"``); :meth:`QCBM.sample_conditional` also
+returns what the samples cost (:class:`~qgm.sim.amplify.ConditionalSamples`).
 """
 from __future__ import annotations
 
@@ -20,17 +27,21 @@ from torch import nn
 
 from qgm import sim
 from qgm.circuits import Circuit
+from qgm.circuits.conditions import ConditionLike
 from qgm.circuits.init import INITIALIZERS, initialize, register_init
 from qgm.errors import ConfigError
 from qgm.models.ansatz import build_ansatz, resolve_ansatz_spec
 from qgm.models.base import GenerativeModel, ModelTags, check_n_samples
 from qgm.registry import MODELS
+from qgm.sim.amplify import SAMPLE_OPTIONS, ConditionalSamples, sample_conditional, sample_exact_conditional
 from qgm.spaces import Bits, PureStates
 
-__all__ = ["QCBM", "INITIALIZERS", "register_init", "DEFAULT_ANSATZ", "DIFF_METHODS"]
+__all__ = ["QCBM", "INITIALIZERS", "register_init", "DEFAULT_ANSATZ", "DIFF_METHODS", "CONDITIONAL_METHODS"]
 
 DIFF_METHODS = ("backprop", "adjoint", "parameter-shift")
 DEFAULT_ANSATZ: dict[str, Any] = {"name": "hardware_efficient", "depth": 4, "entangler": "ring"}
+#: Ways to sample under a condition (module docstring).
+CONDITIONAL_METHODS = ("reject", "amplify", "exact")
 
 
 class QCBM(GenerativeModel):
@@ -47,7 +58,7 @@ class QCBM(GenerativeModel):
             ``identity_blocks`` or ``{"std": 0.1}`` for ``small``.
     """
 
-    tags = ModelTags(exact_probs=True, differentiable_shots=True, prepares_state=True)
+    tags = ModelTags(exact_probs=True, differentiable_shots=True, prepares_state=True, conditional=True)
 
     def __init__(
         self,
@@ -104,10 +115,71 @@ class QCBM(GenerativeModel):
         method = self.diff_method if self.diff_method in ("backprop", "adjoint") else "backprop"
         return sim.state(self.circuit, self.theta, diff_method=method)
 
-    def sample(self, n: int, *, generator: Optional[torch.Generator] = None) -> torch.Tensor:
-        """``n`` measured basis indices ``(n,)`` (wire 0 = most significant bit)."""
+    def sample(
+        self,
+        n: int,
+        *,
+        generator: Optional[torch.Generator] = None,
+        condition: Optional[ConditionLike] = None,
+        method: str = "reject",
+        **options: Any,
+    ) -> torch.Tensor:
+        """``n`` measured basis indices ``(n,)`` (wire 0 = most significant bit).
+
+        With ``condition`` (fixed bits ``{0: 1}`` or ``"x0=1,x4=0"``, allowed indices, a
+        boolean mask or a predicate over bits) the samples follow ``p_θ(x | condition)``,
+        drawn by ``method`` (:data:`CONDITIONAL_METHODS`); ``options`` go to
+        :meth:`sample_conditional`.
+        """
         check_n_samples(n)
-        return sim.sample(self.circuit, self.theta.detach(), n, generator=generator)
+        if condition is None:
+            if options or method != "reject":
+                given = sorted(options) + ([f"method={method!r}"] if method != "reject" else [])
+                raise ConfigError(f"sample: {', '.join(given)} apply to conditional sampling; pass condition= too")
+            return sim.sample(self.circuit, self.theta.detach(), n, generator=generator)
+        return self.sample_conditional(n, condition, method=method, generator=generator, **options).samples
+
+    def sample_conditional(
+        self,
+        n: int,
+        condition: ConditionLike,
+        *,
+        method: str = "reject",
+        schedule: Optional[str] = None,
+        generator: Optional[torch.Generator] = None,
+        **options: Any,
+    ) -> ConditionalSamples:
+        """``n`` samples of ``p_θ(x | condition)`` with their cost (queries, shots, acceptance).
+
+        Args:
+            n: number of accepted samples.
+            condition: the accepted set (:func:`qgm.circuits.conditions.as_condition` forms).
+            method: ``"reject"`` (measure the model until accepted), ``"amplify"``
+                (amplitude amplification of the model's circuit) or ``"exact"`` (draws
+                from the simulated conditional; no queries).
+            schedule: the amplification schedule of ``"amplify"``: ``"bbht"`` (unknown
+                ``p``; the default), ``"grover"`` / ``"zero_failure"`` (known ``p``), ``"fixed_point"``
+                (a lower bound ``p_min``).
+            generator: seeds the shots.
+            options: ``p``, ``p_min``, ``delta``, ``growth``, ``max_queries`` of
+                :func:`qgm.sim.amplify.sample_conditional`.
+        """
+        check_n_samples(n)
+        if method not in CONDITIONAL_METHODS:
+            raise ConfigError(f"method: expected one of {CONDITIONAL_METHODS}, got {method!r}")
+        unknown = sorted(set(options) - set(SAMPLE_OPTIONS))
+        if unknown:
+            raise ConfigError(f"sample: unknown option(s) {unknown}; conditional sampling takes {list(SAMPLE_OPTIONS)}")
+        unused = [] if method == "amplify" else sorted(set(options) - ({"max_queries"} if method == "reject" else set()))
+        if schedule is not None and method != "amplify":
+            unused.append(f"schedule={schedule!r}")
+        if unused:
+            raise ConfigError(f"sample: {', '.join(unused)} do not apply to method={method!r}; use method='amplify'")
+        theta = self.theta.detach()
+        if method == "exact":
+            return sample_exact_conditional(self.circuit, theta, condition, n, generator=generator)
+        plan = "reject" if method == "reject" else (schedule or "bbht")
+        return sample_conditional(self.circuit, theta, condition, n, schedule=plan, generator=generator, **options)
 
 
 @MODELS.register("qcbm", accepts=(Bits, PureStates))

@@ -10,7 +10,17 @@ from qgm.reproduce.base import CLAIMS, Claim, ClaimResult, result_path, run_clai
 __all__ = ["CLAIMS", "Claim", "ClaimResult", "run_claim", "summarise", "result_path", "CLAIM_MODULES"]
 
 #: Modules whose import registers claims (one per published claim or family of claims).
-CLAIM_MODULES: tuple[str, ...] = ()
+CLAIM_MODULES: tuple[str, ...] = (
+    "qgm.reproduce.liu_wang",
+    "qgm.reproduce.qgan",
+    "qgm.reproduce.geometry",
+    "qgm.reproduce.trainability",
+    "qgm.reproduce.finance",
+    "qgm.reproduce.amplitude_amplification",
+    "qgm.reproduce.art",
+    "qgm.reproduce.molecules",
+    "qgm.reproduce.diffusion",
+)
 
 for _module in CLAIM_MODULES:
     importlib.import_module(_module)

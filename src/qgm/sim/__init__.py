@@ -9,3 +9,19 @@ __all__ += [
     "density_matrix", "noisy_probs", "noisy_sample", "NoiseModel", "Channel",
     "Depolarizing", "AmplitudeDamping", "PhaseDamping", "BitFlip", "PhaseFlip", "ReadoutError",
 ]
+
+from qgm.sim.amplify import (  # noqa: E402  (after the engine it builds on)
+    SCHEDULES,
+    AmplifiedState,
+    Amplifier,
+    ConditionalSamples,
+    Schedule,
+    amplified_state,
+    sample_conditional,
+    sample_exact_conditional,
+)
+
+__all__ += [
+    "amplified_state", "sample_conditional", "sample_exact_conditional", "Amplifier", "AmplifiedState",
+    "ConditionalSamples", "Schedule", "SCHEDULES",
+]

@@ -12,7 +12,8 @@ Layout (``?`` = optional)::
     schedule?: cosine            # none | cosine | step | exponential, or {name: step, step_size: 50}
     train: {steps: 300, batch_size: null, eval_every: 50, log_every: 1, checkpoint_every: 100,
             n_eval_samples: 10000, keep_checkpoints: 3, early_stop?: {metric: kl, below: 0.01, patience: 1},
-            callbacks?: [{name: layerwise, steps_per_phase: 50}], progress: true, plots: true}
+            callbacks?: [{name: layerwise, steps_per_phase: 50}], loggers: [jsonl],  # + tensorboard, mlflow
+            progress: true, plots: true}
     metrics: [kl, valid_fraction]
 
 Named sections (dataset, model, loss, optimizer, schedule, each of
@@ -74,7 +75,8 @@ class TrainConfig:
     """Loop settings. ``batch_size: null`` trains on the exact target distribution;
     ``eval_every: 0`` evaluates at the end only; ``checkpoint_every: 0`` checkpoints at the end only;
     ``keep_checkpoints`` newest checkpoints are kept (``null``: all);
-    ``callbacks`` are registered callbacks (:data:`qgm.registry.CALLBACKS`) by name with options."""
+    ``callbacks`` are registered callbacks (:data:`qgm.registry.CALLBACKS`) by name with options;
+    ``loggers`` are experiment trackers beside ``metrics.jsonl`` (:mod:`qgm.train.loggers`)."""
 
     steps: int = 100
     batch_size: Optional[int] = None
@@ -85,6 +87,7 @@ class TrainConfig:
     keep_checkpoints: Optional[int] = 3
     early_stop: Optional[EarlyStopConfig] = None
     callbacks: list[Component] = field(default_factory=list)
+    loggers: list[str] = field(default_factory=lambda: ["jsonl"])
     progress: bool = True
     plots: bool = True
 
@@ -321,7 +324,7 @@ def parse_config(raw: Any) -> RunConfig:
 #: the run's ``config.yaml``: the checkpoint's model, optimizer, schedule and batch stream were made by those.
 RESUMABLE_KEYS = (
     "name", "train.steps", "train.eval_every", "train.log_every", "train.checkpoint_every", "train.n_eval_samples",
-    "train.keep_checkpoints", "train.early_stop", "train.progress", "train.plots", "metrics",
+    "train.keep_checkpoints", "train.early_stop", "train.progress", "train.plots", "train.loggers", "metrics",
 )
 
 

@@ -20,7 +20,8 @@ a run directory (:class:`qgm.lock.RunLock`: ``<out>/.lock`` with its pid and
 host); every file is written atomically (:mod:`qgm.atomic`); checkpoints are
 pruned to ``train.keep_checkpoints``. Sizes (batches, evaluation samples) are
 checked against the memory budget (:mod:`qgm.limits`) before the first step.
-:func:`load_run`, :func:`sample_run` and :func:`eval_run` read a run back.
+:func:`load_run`, :func:`sample_run` (:func:`conditional_sample_run` under a condition) and
+:func:`eval_run` read a run back.
 
 Seeds: the run ``seed`` seeds the Trainer's batch stream and is passed as
 ``seed`` to every dataset, model and loss factory that takes one and was not
@@ -35,6 +36,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +51,7 @@ from qgm.limits import check_samples, check_seed
 from qgm.lock import RunLock
 from qgm.optim.factory import build_scheduler
 from qgm.registry import CALLBACKS, DATASETS, LOSSES, METRICS, MODELS, OPTIMIZERS, OPTION_ERRORS, Registry, did_you_mean
-from qgm.spaces import Bits, check_compatible
+from qgm.spaces import Bits, Images, Reals, check_compatible
 from qgm.train.callbacks import (
     Checkpointer,
     EarlyStopping,
@@ -60,18 +62,19 @@ from qgm.train.callbacks import (
     read_records,
 )
 from qgm.train.config import RESUMABLE_KEYS, Component, RunConfig, load_config, parse_config, resume_changes, yaml_dump
+from qgm.train.loggers import build_loggers, check_logger_names
 from qgm.train.plots import write_plots
 from qgm.train.trainer import STREAM_EVAL, STREAM_SAMPLES, Callback, EvaluateFn, Trainer, derived_seed
 
 __all__ = [
     "PLUGIN_MODULES", "load_plugins", "RunParts", "build_run", "run_config", "load_run",
-    "sample_run", "eval_run", "eval_seed", "default_run_dir",
+    "sample_run", "conditional_sample_run", "eval_run", "eval_seed", "default_run_dir",
 ]
 
 #: Modules whose import fills the registries the configs name.
 PLUGIN_MODULES = (
     "qgm.data", "qgm.metrics", "qgm.losses", "qgm.optim", "qgm.models", "qgm.baselines", "qgm.trainability",
-    "qgm.train.callbacks",
+    "qgm.train.callbacks", "qgm.data.qm9", "qgm.metrics.chemistry", "qgm.models.molgan", "qgm.models.qgan_hg",
 )
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -201,6 +204,7 @@ def build_run(config: Union[RunConfig, dict[str, Any]]) -> RunParts:
     load_plugins()
     cfg = _resolve_seeds(parse_config(config))
     _check_metrics(cfg)
+    check_logger_names(cfg.train.loggers)
     if cfg.train.plots and importlib.util.find_spec("matplotlib") is None:
         raise ConfigError("train.plots: matplotlib is not installed; pip install 'qgm[plot]' or set train.plots: false")
     dataset = _create(DATASETS, "dataset", cfg.dataset)
@@ -226,6 +230,12 @@ def _n_params(model: Any) -> int:
     if callable(getattr(model, "n_trainable", None)):
         return int(model.n_trainable())
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def parameter_counts(model: Any) -> dict[str, int]:
+    """``{"n_params": all trainable}`` plus the model's own ``parameter_counts()`` (e.g. per GAN player)."""
+    own = getattr(model, "parameter_counts", None)
+    return {"n_params": _n_params(model), **({k: int(v) for k, v in own().items()} if callable(own) else {})}
 
 
 _RUN_FILES = ("metrics.jsonl", "summary.json", "samples.npy", "model.pt")
@@ -299,6 +309,7 @@ def _callbacks(parts: RunParts, out: Path) -> list[Callback]:
         cbs.append(EarlyStopping(es.metric, below=es.below, above=es.above, patience=es.patience))
     key = t.early_stop.metric if t.early_stop is not None else (parts.config.metrics or [None])[0]
     cbs += [
+        *build_loggers(t.loggers, out, parts.config.name, parts.config.to_dict()),
         MetricsLogger(out / "metrics.jsonl", sync_every=t.checkpoint_every),
         Checkpointer(out / "checkpoints", t.checkpoint_every, keep=t.keep_checkpoints),
         ProgressBar(key_metric=key, desc=parts.config.name, enabled=t.progress),
@@ -322,9 +333,11 @@ def _finalise(parts: RunParts, trainer: Trainer, out: Path, started: float) -> d
     arr = dataset.to_numpy(raw)
     atomic_npy(out / "samples.npy", arr)
     if cfg.train.plots:
-        real_valued = dataset.value_space is not None or not isinstance(dataset.space, Bits)
+        real_valued = dataset.value_space is not None or isinstance(dataset.space, (Reals, Images))
         values = arr if real_valued and np.isrealobj(arr) else None
         write_plots(out / "plots", read_records(out / "metrics.jsonl"), dataset, raw, learned, values)
+        if callable(getattr(dataset, "plot_samples", None)):  # dataset-specific pictures (molecule grids)
+            dataset.plot_samples(raw, out / "plots")
     final = trainer.last_eval
     summary = {
         "name": cfg.name,
@@ -336,7 +349,7 @@ def _finalise(parts: RunParts, trainer: Trainer, out: Path, started: float) -> d
         "stopped_early": bool(trainer.should_stop and trainer.step < cfg.train.steps),
         "loss": final.get("loss"),
         "metrics": {k: v for k, v in final.items() if k in cfg.metrics},
-        "n_params": _n_params(model),
+        **parameter_counts(model),
         "train_time_s": round(trainer.elapsed, 3),
         "wall_time_s": round(time.perf_counter() - started, 3),
     }
@@ -370,6 +383,9 @@ def run_config(
     with RunLock(out_dir, "--out"):
         found = _prepare_dir(out_dir, resume, overwrite, cfg)
         t = cfg.train
+        counts = parameter_counts(parts.model)
+        if t.progress and len(counts) > 1:
+            print(f"{cfg.name}: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()), file=sys.stderr)
         trainer = Trainer(
             parts.model, parts.dataset, parts.loss, parts.optimizers, steps=t.steps, batch_size=t.batch_size,
             seed=cfg.seed, callbacks=[*_callbacks(parts, out_dir), *callbacks], eval_every=t.eval_every,
@@ -427,6 +443,28 @@ def _check_count(n: Any, field: str) -> int:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ConfigError(f"{field}: expected a positive number of samples, got {brief(n)}")
     return n
+
+
+def conditional_sample_run(
+    run_dir: PathLike, n: int, condition: Any, *, method: str = "reject", schedule: Optional[str] = None, seed: int = 0
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """``n`` samples of a run's model conditioned on ``condition`` (e.g. ``"x0=1,x4=0"``), as in ``samples.npy``,
+    and their cost (``ConditionalSamples.stats()``: queries, shots, acceptance). Models tagged ``conditional``."""
+    _check_count(n, "--n")
+    check_seed(seed, "--seed")
+    parts = load_run(run_dir)
+    model = parts.model
+    if not model.tags.conditional:
+        raise ConfigError(
+            f"--condition: the run's model {type(model).__name__} cannot sample under a condition "
+            "(tag 'conditional'); sample it without --condition and filter"
+        )
+    check_samples(n, model.space, "--n")
+    model.eval()
+    with torch.no_grad():
+        result = model.sample_conditional(n, condition, method=method, schedule=schedule,
+                                          generator=torch.Generator().manual_seed(int(seed)))
+    return parts.dataset.to_numpy(result.samples), result.stats()
 
 
 def sample_run(run_dir: PathLike, n: int, seed: int = 0) -> np.ndarray:

@@ -1,0 +1,2 @@
+OPENQASM 4.0;
+qubit[1] q;

@@ -1,0 +1,6 @@
+OPENQASM 3.0;
+include "stdgates.inc";
+#pragma qgm unitary u null 0x1p+0 0x0p+0 0x1p+0 0x0p+0 0x0p+0 0x0p+0 0x1p+0 0x0p+0
+opaque u a;
+qubit[1] q;
+u q[0];

@@ -1,0 +1,4 @@
+OPENQASM 3.0;
+include "stdgates.inc";
+const float a = 1;
+input float[64] a;
