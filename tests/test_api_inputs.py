@@ -45,6 +45,8 @@ def test_initial_state_must_be_normalised():
     with pytest.raises(ParameterError) as info:
         sim.probs(Circuit(3).h(0), None, initial_state=torch.ones(8, dtype=torch.complex128))
     assert one_line(info).startswith("initial_state: a state has squared norm 8, not 1 (tolerance 1e-06); normalise")
+    unnormalised = sim.state(Circuit(3).h(0), None, initial_state=torch.ones(8, dtype=torch.complex128))
+    assert float(unnormalised.norm()) == pytest.approx(8**0.5)  # evolution alone is linear: any vector goes
     with pytest.raises(ParameterError, match="non-finite amplitude"):
         sim.state(Circuit(3), None, initial_state=torch.full((8,), math.nan, dtype=torch.complex128))
     with pytest.raises(ParameterError, match=r"expected a tensor of shape \(\.\.\., 8\)"):

@@ -69,6 +69,7 @@ class _Bound:
         inputs,
         initial_state: Optional[torch.Tensor],
         dtype: torch.dtype,
+        born: bool = True,
     ) -> None:
         if not isinstance(circuit, Circuit):
             raise ParameterError(f"circuit: expected a qgm.Circuit, got {type(circuit).__name__}")
@@ -83,7 +84,7 @@ class _Bound:
         self.dtype = dtype
         shapes = [("params", self.params.shape[:-1]), ("inputs", self.inputs.shape[:-1])]
         if initial_state is not None:
-            initial_state = check_initial_state(initial_state, self.n)
+            initial_state = check_initial_state(initial_state, self.n, unit_norm=born)
             shapes.append(("initial_state", initial_state.shape[:-1]))
         batch = broadcast_batch(*shapes)
         self.batch = batch
@@ -167,7 +168,7 @@ def state(
             "diff_method='parameter-shift' differentiates measured quantities (probs, expval); "
             "use 'backprop' or 'adjoint' for state"
         )
-    b = _Bound(circuit, params, inputs, initial_state, dtype)
+    b = _Bound(circuit, params, inputs, initial_state, dtype, born=False)  # evolution is linear: any vector
     return b.shape(b.run(b.phi(), diff_method))
 
 

@@ -117,8 +117,9 @@ def check_generator(generator: Any, field: str = "generator") -> None:
                              f"pass {field}=torch.Generator().manual_seed({brief(generator, 20)})")
 
 
-def check_initial_state(state: Any, n: int, field: str = "initial_state") -> torch.Tensor:
-    """``state`` as a floating or complex tensor ``(..., 2**n)`` of finite, unit-norm rows; ParameterError otherwise."""
+def check_initial_state(state: Any, n: int, field: str = "initial_state", unit_norm: bool = True) -> torch.Tensor:
+    """``state`` as a floating or complex tensor ``(..., 2**n)`` of finite rows, of unit norm when ``unit_norm``
+    (probabilities need it; evolving a state alone is linear and takes any vector); ParameterError otherwise."""
     dim = 1 << n
     if not isinstance(state, torch.Tensor) or state.dim() == 0 or state.shape[-1] != dim:
         raise ParameterError(f"{field}: expected a tensor of shape (..., {dim}), got "
@@ -128,6 +129,8 @@ def check_initial_state(state: Any, n: int, field: str = "initial_state") -> tor
     amps = state.detach()
     if amps.numel() and not bool(torch.isfinite(torch.view_as_real(amps) if amps.is_complex() else amps).all()):
         raise ParameterError(f"{field}: non-finite amplitude (NaN or inf); check how the state was made")
+    if not unit_norm:
+        return state
     norms = (amps.real**2 + (amps.imag**2 if amps.is_complex() else 0)).sum(-1)
     atol = NORM_ATOL.get(norms.dtype, 1e-4)
     if norms.numel() and float((norms - 1).abs().max()) > atol:
