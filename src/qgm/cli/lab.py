@@ -68,18 +68,13 @@ def _geometry_args(p: argparse.ArgumentParser) -> None:
 
 def _circuit_of(source: str):
     """The circuit in a ``.qasm`` file, or the circuit of the model a training config builds."""
-    from qgm.circuits import Circuit
+    from qgm.circuits.qasm import read_qasm
 
     path = Path(source)
     if not os.path.isfile(path):
         raise ConfigError(f"CIRCUIT-OR-CONFIG: no file {source!r}; give a .qasm file or a .yaml config")
     if path.suffix.lower() in (".qasm", ".qasm3"):
-        try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"CIRCUIT-OR-CONFIG: {source!r} is not UTF-8 text (offset {exc.start}); "
-                              "save it as UTF-8") from None
-        return Circuit.from_qasm(text)
+        return read_qasm(path)
     from qgm.train import build_run, load_config
 
     model = build_run(load_config(path)).model
