@@ -86,3 +86,21 @@ def measured_samples(model, shots: int, seed: int) -> torch.Tensor:
     freq = model.probs(shots=shots, generator=torch.Generator().manual_seed(seed)).detach()
     counts = (freq * shots).round().long()
     return torch.repeat_interleave(torch.arange(freq.numel()), counts)
+
+
+def refused_quickly(call, prefix: str, message: str, seconds: float) -> str:
+    """The text of the one-line ConfigError ``call()`` raises, checked to start with ``prefix``, contain
+    ``message`` and come within ``seconds`` of wall time."""
+    import time
+
+    import pytest
+
+    from qgm.errors import ConfigError
+
+    start = time.perf_counter()
+    with pytest.raises(ConfigError) as info:
+        call()
+    text = str(info.value)
+    assert text.startswith(prefix) and message in text and "\n" not in text, text
+    assert time.perf_counter() - start < seconds
+    return text

@@ -16,11 +16,28 @@ from typing import IO, Any, Callable, Union
 import numpy as np
 import torch
 
+from qgm.errors import ConfigError
+
 __all__ = [
     "atomic_write", "atomic_text", "atomic_json", "atomic_torch_save", "atomic_npy", "atomic_savefig", "fsync_dir",
+    "make_folder",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+
+def make_folder(folder: PathLike, field: str, what: str = "the run") -> bool:
+    """Create ``folder`` (and its parents) unless it exists; whether it was created. A ConfigError naming ``field``
+    when it is a file or cannot be created."""
+    name = os.fspath(folder)
+    if os.path.lexists(name) and not os.path.isdir(name):
+        raise ConfigError(f"{field}: {name} is a file, not a folder; give a folder for {what}")
+    made = not os.path.lexists(name)
+    try:
+        os.makedirs(name, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{field}: cannot create the folder {name} ({exc.strerror}); choose a writable path") from None
+    return made
 
 
 def fsync_dir(folder: PathLike) -> None:

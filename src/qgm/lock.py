@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from qgm.atomic import make_folder
 from qgm.errors import ConfigError
 
 __all__ = ["RunLock", "LOCK_NAME", "lock_owner", "owner_alive"]
@@ -132,14 +133,7 @@ class RunLock:
 
     def acquire(self) -> "RunLock":
         """Take the lock (refusing or breaking an existing one as the module docstring says)."""
-        if os.path.lexists(self.folder) and not os.path.isdir(self.folder):
-            raise ConfigError(f"{self.field}: {self.folder} is a file, not a folder; give a folder for the run")
-        self._made_folder = not os.path.lexists(self.folder)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"{self.field}: cannot create the folder {self.folder} ({exc.strerror}); "
-                              "choose a writable path") from None
+        self._made_folder = make_folder(self.folder, self.field)
         payload = self._record()
         for _ in range(5):
             try:

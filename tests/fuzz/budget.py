@@ -17,6 +17,7 @@ import signal
 from typing import Any, Callable, Iterator
 
 from qgm.errors import MAX_MESSAGE_CHARS, QGMError
+from qgm.limits import MEMORY_ENV
 
 #: Wall-clock seconds any one fuzz input may take (generous: the machine's cores are shared).
 SECONDS = 20.0
@@ -66,12 +67,18 @@ def bounded(seconds: float = SECONDS, megabytes: int = MEGABYTES) -> Iterator[No
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
+    budget = os.environ.get(MEMORY_ENV)
+    os.environ[MEMORY_ENV] = f"{megabytes}MiB"  # the library's estimates refuse at the same allowance
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        if budget is None:
+            os.environ.pop(MEMORY_ENV, None)
+        else:
+            os.environ[MEMORY_ENV] = budget
 
 
 def outcome(call: Callable[[], Any], seconds: float = SECONDS, megabytes: int = MEGABYTES) -> tuple[str, Any]:

@@ -110,6 +110,11 @@ def _silence_stdout() -> None:
         pass
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failed allocation: Python's MemoryError or torch's allocator refusing a tensor."""
+    return isinstance(exc, MemoryError) or "can't allocate memory" in str(exc) or "out of memory" in str(exc)
+
+
 def _os_error(exc: OSError) -> str:
     where = f": {exc.filename}" if exc.filename else ""
     return f"{exc.strerror or str(exc)[:200]}{where}"
@@ -138,8 +143,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print(f"{name}: interrupted", file=sys.stderr)
         return 130
-    except MemoryError:
-        if args.debug:
+    except (MemoryError, RuntimeError) as exc:
+        if args.debug or not _out_of_memory(exc):
             raise
         print(f"{name}: error: out of memory; use smaller sizes, or set QGM_MEMORY_LIMIT so that qgm refuses such "
               "work before it starts", file=sys.stderr)

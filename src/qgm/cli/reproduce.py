@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from qgm.cli.core import command
+from qgm.cli.core import command, output_file
 from qgm.errors import ConfigError
 
 #: Default folder of the stored results (REPRODUCTIONS.md is generated from it).
@@ -35,6 +35,9 @@ def _reproduce(args: argparse.Namespace) -> int:
     names = CLAIMS.names() if args.all else args.names
     if not names and not args.write_table:
         raise ConfigError("NAME: give one or more claims, --all, or --write-table (qgm reproduce --list shows them)")
+    table = output_file(args.write_table, "--write-table") if args.write_table else None
+    for name in names:
+        CLAIMS.get(name)  # an unknown name is refused before any claim runs
     for name in names:
         result = run_claim(CLAIMS.get(name), args.out, quick=args.quick, seeds=args.seeds)
         print(json.dumps({"name": result.name, "median": result.median, "passed": result.passed,
@@ -43,6 +46,6 @@ def _reproduce(args: argparse.Namespace) -> int:
         from qgm.atomic import atomic_text
         from qgm.reproduce.table import render_markdown
 
-        atomic_text(args.write_table, render_markdown(args.out))
+        atomic_text(table, render_markdown(args.out))
         print(f"wrote {args.write_table}")
     return 0
