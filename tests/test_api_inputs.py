@@ -104,3 +104,9 @@ def test_registry_names_missing_and_bad_options():
         DATASETS.create("mixture")
     with pytest.raises(ConfigError, match=r"^dataset 'gaussian': bad option value \(ValueError: .*\); options given: "):
         DATASETS.create("gaussian", mu="x")
+
+
+@pytest.mark.parametrize("n", [1020, 1100])
+def test_thousand_qubit_circuits_are_refused_without_overflow(n):
+    with pytest.raises(ResourceError, match=rf"^n_qubits={n} with batch 1 needs about 2\*\*{n + 6} B \(4 state copies"):
+        sim.state(Circuit(n).h(0), None)

@@ -45,7 +45,8 @@ from qgm.spaces import Bits, DensityMatrices, Graphs, Images, PureStates, Reals,
 __all__ = [
     "MAX_CONFIG_BYTES", "MAX_YAML_DEPTH", "MAX_YAML_NODES", "MAX_EXPRESSION_CHARS", "MAX_RULE_VALUE", "MAX_BITS",
     "MAX_ANSATZ_CELLS", "MAX_MESSAGE_CHARS", "MAX_VALUE_CHARS", "MEMORY_ENV", "SMALL_BYTES", "STATE_COPIES",
-    "SAMPLE_COPIES", "memory_budget", "format_bytes", "check_bytes", "element_bytes", "check_samples",
+    "SAMPLE_COPIES", "memory_budget", "format_bytes", "power_bytes", "power_text", "check_bytes", "element_bytes",
+    "check_samples",
     "check_state", "check_bits", "check_ansatz_size", "MAX_SEED", "check_seed",
 ]
 
@@ -145,29 +146,29 @@ def _fitting(bytes_each: int) -> str:
     return f"{max(have // max(bytes_each, 1), 0):,}"
 
 
-def _power_bytes(factor: float, exponent: int) -> float:
+def power_bytes(factor: float, exponent: int) -> float:
     """``factor * 2**exponent`` as a float (saturating far beyond any memory, never overflowing)."""
     return factor * 2.0 ** min(int(exponent), 1000)
 
 
-def _power_text(factor: float, exponent: int) -> str:
+def power_text(factor: float, exponent: int) -> str:
     """``factor * 2**exponent`` bytes in words, exact in the exponent however large it is."""
     if exponent <= 900:
-        return format_bytes(_power_bytes(factor, exponent))
+        return format_bytes(power_bytes(factor, exponent))
     return f"about 2**{int(exponent) + round(math.log2(factor))} B"
 
 
 def check_state(n_qubits: int, field: str = "n_qubits", batch: int = 1, copies: int = STATE_COPIES) -> None:
     """Refuse state-vector work on ``n_qubits`` (``copies`` × ``batch`` complex128 vectors) beyond the budget."""
     per = copies * max(int(batch), 1) * 16
-    need = _power_bytes(per, n_qubits)
+    need = power_bytes(per, n_qubits)
     if need < SMALL_BYTES:
         return
     have, source = memory_budget()
     if need > have:
         most = max(int(math.log2(max(have // per, 1))), 0)
         raise ResourceError(
-            f"{field}: {n_qubits} qubits need {_power_text(per, n_qubits)} ({copies} x {max(int(batch), 1)} state vectors of "
+            f"{field}: {n_qubits} qubits need {power_text(per, n_qubits)} ({copies} x {max(int(batch), 1)} state vectors of "
             f"2**{n_qubits} complex128 amplitudes), more than the memory budget of {format_bytes(have)} ({source}); "
             f"at most {most} qubits fit"
         )
@@ -178,7 +179,7 @@ def check_bits(n_bits: int, field: str, bytes_per_string: int = 17) -> None:
     about ``bytes_per_string`` bytes per string in all)."""
     if n_bits > MAX_BITS:
         raise ResourceError(
-            f"{field}: {n_bits} bits would need (2**{n_bits},) vectors ({_power_text(bytes_per_string, n_bits)}); "
+            f"{field}: {n_bits} bits would need (2**{n_bits},) vectors ({power_text(bytes_per_string, n_bits)}); "
             f"datasets hold at most MAX_BITS={MAX_BITS} bits (qgm.limits); use fewer bits"
         )
 

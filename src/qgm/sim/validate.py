@@ -96,16 +96,17 @@ def available_bytes(device: torch.device) -> int:
 
 def check_memory(n_qubits: int, batch: int, dtype: torch.dtype, device: torch.device, copies: int = 4) -> None:
     """Refuse work whose state vectors (``copies`` of ``(batch, 2**n)``) cannot fit."""
-    item = torch.empty(0, dtype=dtype).element_size()
-    need = copies * batch * (2**n_qubits) * item
+    from qgm.limits import format_bytes, power_bytes, power_text
+
+    per = copies * batch * torch.empty(0, dtype=dtype).element_size()
+    need = power_bytes(per, n_qubits)  # a float: no overflow for any number of qubits
     if need < SMALL_BYTES:
         return
     have = available_bytes(device)
     if need > have:
-        gib = 2**30
         raise ResourceError(
-            f"n_qubits={n_qubits} with batch {batch} needs about {need / gib:.1f} GiB ({copies} state copies of "
-            f"{dtype}) but {device} has {have / gib:.1f} GiB free; use fewer qubits or a smaller batch, "
+            f"n_qubits={n_qubits} with batch {batch} needs {power_text(per, n_qubits)} ({copies} state copies of "
+            f"{dtype}) but {device} has {format_bytes(have)} free; use fewer qubits or a smaller batch, "
             f"or dtype=torch.complex64"
         )
 
