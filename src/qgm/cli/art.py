@@ -68,7 +68,7 @@ def _check_budget(args: argparse.Namespace, h: int, w: int, channels: int) -> No
     from qgm.limits import STATE_COPIES, check_bytes
 
     frames, trajectories = args.frames, getattr(args, "trajectories", None) or 1
-    per_pixel = 2 ** args.bits if args.encoding == "neqr" else 2
+    per_pixel = 2 ** min(args.bits, 16) if args.encoding == "neqr" else 2  # more bits: NEQR names the range
     check_bytes(16 * STATE_COPIES * per_pixel * h * w * channels * frames * trajectories, "--size/--frames",
                 f"{frames} frame(s) x {trajectories} trajectory(ies) of a {h}x{w} image as quantum states",
                 "use a smaller --size, fewer --frames or fewer --trajectories")
