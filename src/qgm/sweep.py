@@ -45,7 +45,7 @@ from qgm.errors import ConfigError
 
 __all__ = [
     "Trial", "KINDS", "EXECUTORS", "parse_grid", "expand_trials", "run_trial", "run_sweep", "aggregate",
-    "MAX_TRIALS",
+    "MAX_TRIALS", "execute", "check_executor",
 ]
 
 KINDS = ("train", "plateau", "reproduce")
@@ -146,8 +146,10 @@ _RUNNERS: dict[str, Callable[[Trial, Path], dict[str, float]]] = {
 }
 
 
-def run_trial(trial: Trial, out: str) -> dict[str, Any]:
-    """Run one trial in ``<out>/trials/<key>/`` with one torch thread; its result (also written as result.json)."""
+def run_trial(trial: Trial, out: str, runner: Optional[Callable[[Trial, Path], dict[str, float]]] = None) -> dict[str, Any]:
+    """Run one trial in ``<out>/trials/<key>/`` with one torch thread; its result (also written as result.json).
+
+    ``runner(trial, folder) -> numbers`` replaces the kind's default runner (in-process callers only)."""
     import torch
 
     torch.set_num_threads(1)
@@ -155,12 +157,12 @@ def run_trial(trial: Trial, out: str) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     try:
-        numbers = _RUNNERS[trial.kind](trial, folder)
+        numbers = (runner or _RUNNERS[trial.kind])(trial, folder)
         result = {"status": "ok", "numbers": {k: float(v) for k, v in numbers.items() if v is not None}}
     except Exception as exc:  # a failed trial is recorded, never fatal to the sweep
         result = {"status": "failed", "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}"[:2000],
                   "traceback": traceback.format_exc()[-4000:]}
-    result.update(key=trial.key, seed=trial.seed, point=[list(p) for p in trial.point],
+    result.update(key=trial.key, claim=trial.claim, seed=trial.seed, point=[list(p) for p in trial.point],
                   wall_time_s=round(time.perf_counter() - start, 3))
     atomic_json(folder / "result.json", result)
     return result
@@ -210,22 +212,39 @@ def _run_ray(trials: Sequence[Trial], out: str, workers: int, address: Optional[
             ray.shutdown()
 
 
-def run_sweep(
-    trials: Sequence[Trial], out: PathLike, executor: str = "local", workers: Optional[int] = None,
-    address: Optional[str] = None, progress: bool = True,
-) -> dict[str, Any]:
-    """Run the missing trials of ``trials`` into ``out`` and aggregate every finished one (see module docstring)."""
+def check_executor(executor: str, workers: Optional[int]) -> int:
+    """Validate ``executor`` and ``workers``; the worker count (default: the number of cores)."""
     if executor not in EXECUTORS:
         raise ConfigError(f"--executor: expected one of {EXECUTORS}, got {executor!r}")
     workers = workers or os.cpu_count() or 1
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"--workers: expected a positive integer, got {workers!r}")
+    return workers
+
+
+def execute(trials: Sequence[Trial], out: PathLike, executor: str = "local", workers: Optional[int] = None,
+            address: Optional[str] = None) -> Iterable[dict[str, Any]]:
+    """Run every trial (no skipping) with ``executor`` into ``<out>/trials/``; yields results as they finish.
+
+    ``workers == 1`` with the local executor runs in this process (no pickling, tracebacks intact)."""
+    workers = check_executor(executor, workers)
+    if executor == "ray":
+        return _run_ray(trials, str(out), workers, address)
+    return _run_local(trials, str(out), workers)
+
+
+def run_sweep(
+    trials: Sequence[Trial], out: PathLike, executor: str = "local", workers: Optional[int] = None,
+    address: Optional[str] = None, progress: bool = True,
+) -> dict[str, Any]:
+    """Run the missing trials of ``trials`` into ``out`` and aggregate every finished one (see module docstring)."""
+    workers = check_executor(executor, workers)
     root = Path(out)
     make_folder(root, "--out", "the sweep")
     atomic_json(root / "trials.json", [{"key": t.key, "kind": t.kind, "claim": t.claim, "seed": t.seed,
                                         "point": [list(p) for p in t.point], "config": t.config} for t in trials])
     todo = [t for t in trials if _finished(root, t) is None]
-    stream = _run_ray(todo, str(root), workers, address) if executor == "ray" else _run_local(todo, str(root), workers)
+    stream = execute(todo, root, executor, workers, address)
     with tqdm(total=len(trials), initial=len(trials) - len(todo), desc="trials", disable=not progress) as bar:
         for result in stream:
             bar.set_postfix(status=result["status"], refresh=False)

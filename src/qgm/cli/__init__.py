@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "qgm.cli.art",
     "qgm.cli.molecules",
     "qgm.cli.diffusion",
+    "qgm.cli.serve",
 )
 
 for _module in COMMAND_MODULES:

@@ -13,6 +13,7 @@ import numpy as np
 from qgm.atomic import atomic_npy, atomic_text
 from qgm.cli.core import command, output_file
 from qgm.errors import ConfigError
+from qgm.limits import check_samples, check_seed
 
 
 # ---------------------------------------------------------------------------- train
@@ -57,6 +58,9 @@ def _sample_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, required=True, help="number of samples")
     p.add_argument("--out", metavar="FILE", help="output .npy file (default RUN/sampled.npy)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
+    p.add_argument("--sampler", choices=("exact", "sa", "sqa"),
+                   help="measure bitstrings with this sampler (models whose sample() takes sampler=, e.g. qbm): "
+                        "exact Gibbs diagonal, simulated annealing (classical part), path-integral QMC")
     _condition_args(p, "sample conditioned on fixed bits, e.g. 'x0=1,x4=0'")
 
 
@@ -74,13 +78,38 @@ def _check_condition_args(args: argparse.Namespace) -> None:
         raise ConfigError("--method/--schedule: they choose how to sample under a condition; give --condition")
 
 
+def _measured(run: str, n: int, seed: int, sampler: str) -> np.ndarray:
+    """``n`` Z-basis bitstrings (0/1 rows) of a run's model drawn by ``model.sample(..., sampler=sampler)``."""
+    import inspect
+
+    import torch
+
+    from qgm.spaces import Bits
+    from qgm.train import load_run
+
+    if n < 1:
+        raise ConfigError(f"--n: expected a positive number of samples, got {n}")
+    check_seed(seed, "--seed")
+    model = load_run(run).model
+    if "sampler" not in inspect.signature(model.sample).parameters:
+        raise ConfigError(f"--sampler: {type(model).__name__} has no samplers to choose from; drop --sampler")
+    check_samples(n, model.space, "--n")
+    with torch.no_grad():
+        x = model.sample(n, generator=torch.Generator().manual_seed(seed), sampler=sampler)
+    return Bits(model.n_bits).to_numpy(x)
+
+
 @command("sample", "draw samples from a trained run into a .npy file", _sample_args)
 def _sample(args: argparse.Namespace) -> int:
     from qgm.train.run import conditional_sample_run, sample_run
 
     _check_condition_args(args)
     out = output_file(args.out or str(Path(args.run) / "sampled.npy"), "--out", ".npy")
-    if args.condition is None:
+    if args.sampler is not None and args.condition is not None:
+        raise ConfigError("--sampler/--condition: conditional sampling uses the model's own sampler; give one of them")
+    if args.sampler is not None:
+        arr = _measured(args.run, args.n, args.seed, args.sampler)
+    elif args.condition is None:
         arr = sample_run(args.run, args.n, seed=args.seed)
     else:
         arr, stats = conditional_sample_run(args.run, args.n, args.condition, method=args.method,
@@ -127,7 +156,6 @@ def _scenarios_args(p: argparse.ArgumentParser) -> None:
 def _scenarios(args: argparse.Namespace) -> int:
     import torch
 
-    from qgm.limits import check_samples, check_seed
     from qgm.models import scenarios
     from qgm.spaces import Reals
     from qgm.train import load_run

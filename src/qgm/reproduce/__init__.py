@@ -5,9 +5,9 @@ register their :class:`Claim` s in :data:`CLAIMS`; ``qgm reproduce NAME`` runs o
 """
 import importlib
 
-from qgm.reproduce.base import CLAIMS, Claim, ClaimResult, result_path, run_claim, summarise
+from qgm.reproduce.base import CLAIMS, Claim, ClaimResult, result_path, run_claim, run_claims, summarise
 
-__all__ = ["CLAIMS", "Claim", "ClaimResult", "run_claim", "summarise", "result_path", "CLAIM_MODULES"]
+__all__ = ["CLAIMS", "Claim", "ClaimResult", "run_claim", "run_claims", "summarise", "result_path", "CLAIM_MODULES"]
 
 #: Modules whose import registers claims (one per published claim or family of claims).
 CLAIM_MODULES: tuple[str, ...] = (
@@ -20,6 +20,8 @@ CLAIM_MODULES: tuple[str, ...] = (
     "qgm.reproduce.art",
     "qgm.reproduce.molecules",
     "qgm.reproduce.diffusion",
+    "qgm.reproduce.qbm",
+    "qgm.reproduce.annealing",
 )
 
 for _module in CLAIM_MODULES:

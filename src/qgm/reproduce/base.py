@@ -23,17 +23,17 @@ from __future__ import annotations
 import math
 import platform
 import statistics
-import time
+import tempfile
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from qgm.atomic import atomic_json
 from qgm.errors import ConfigError
 from qgm.registry import Registry
 
-__all__ = ["Claim", "ClaimResult", "CLAIMS", "run_claim", "summarise", "result_path", "DIRECTIONS", "versions"]
+__all__ = ["Claim", "ClaimResult", "CLAIMS", "run_claim", "run_claims", "summarise", "result_path", "DIRECTIONS", "versions"]
 
 #: Pass rules: the median must lie below (or above) the threshold.
 DIRECTIONS = ("below", "above")
@@ -165,12 +165,74 @@ def result_path(out: Union[str, Path], name: str, quick: bool) -> Path:
     return Path(out) / f"{name}{'.quick' if quick else ''}.json"
 
 
+def _groups(claims: Sequence[Claim]) -> list[list[Claim]]:
+    """Claims grouped by their ``measure`` function (claims reading one experiment share one run per seed)."""
+    groups: dict[int, list[Claim]] = {}
+    for claim in claims:
+        groups.setdefault(id(claim.measure), []).append(claim)
+    return list(groups.values())
+
+
+def _chosen_seeds(claim: Claim, quick: bool, seeds: Optional[Sequence[int]]) -> tuple[int, ...]:
+    return tuple(int(s) for s in seeds) if seeds is not None else (claim.quick_seeds if quick else claim.seeds)
+
+
+def _direct(claim: Claim) -> Callable[[Any, Path], Mapping[str, float]]:
+    """A sweep runner that measures ``claim`` itself (no registry lookup)."""
+    return lambda trial, folder: claim.measure(trial.seed, bool(trial.config["quick"]))
+
+
+def run_claims(claims: Sequence[Claim], out: Union[str, Path], quick: bool = False,
+               seeds: Optional[Sequence[int]] = None, executor: str = "local", workers: Optional[int] = 1,
+               address: Optional[str] = None, progress: bool = False) -> tuple[list[ClaimResult], dict[str, str]]:
+    """Measure ``claims`` on their seeds, fanned out as one task per (experiment, seed) over the sweep executors.
+
+    Claims with the same ``measure`` function share one measurement per seed. Each task runs
+    with one torch thread (``workers`` processes locally, or Ray tasks); every claim whose
+    seeds all succeeded is written to ``<out>/<name>[.quick].json``. Returns the results and
+    ``{name: error}`` for the claims with a failed seed (the others are unaffected)."""
+    from tqdm.auto import tqdm
+
+    from qgm.sweep import Trial, check_executor, execute, run_trial
+
+    plan = [(group, sorted({s for c in group for s in _chosen_seeds(c, quick, seeds)})) for group in _groups(claims)]
+    trials = [Trial("reproduce", {"quick": bool(quick)}, seed, (), claim=group[0].name)
+              for group, group_seeds in plan for seed in group_seeds]
+    done: dict[tuple[str, int], dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="qgm-reproduce-") as work, \
+            tqdm(total=len(trials), desc="claim seeds", disable=not progress) as bar:
+        workers = check_executor(executor, min(workers or len(trials), len(trials)) or 1)
+        if executor == "local" and workers == 1:  # in this process: claims need not be registered
+            owner = {group[0].name: group[0] for group, _ in plan}
+            stream: Iterable[dict[str, Any]] = (run_trial(t, work, runner=_direct(owner[t.claim])) for t in trials)
+        else:  # workers look claims up by name in CLAIMS
+            stream = execute(trials, work, executor, workers, address)
+        for result in stream:
+            done[(result["claim"], result["seed"])] = result
+            bar.update(1)
+    results, failures = [], {}
+    for group, _ in plan:
+        for claim in group:
+            mine = [done[(group[0].name, s)] for s in _chosen_seeds(claim, quick, seeds)]
+            errors: dict[str, list[str]] = {}
+            for r in mine:
+                if r["status"] != "ok":
+                    errors.setdefault(r["error"], []).append(str(r["seed"]))
+            if errors:
+                failures[claim.name] = "; ".join(f"seed{'s' if len(s) > 1 else ''} {', '.join(s)}: {e}"
+                                                 for e, s in errors.items())
+                continue
+            wall = sum(r["wall_time_s"] for r in mine)
+            result = summarise(claim, {r["seed"]: r["numbers"] for r in mine}, quick, wall)
+            atomic_json(result_path(out, claim.name, quick), result.to_dict())
+            results.append(result)
+    return results, failures
+
+
 def run_claim(claim: Claim, out: Union[str, Path], quick: bool = False,
               seeds: Optional[Sequence[int]] = None) -> ClaimResult:
-    """Measure ``claim`` on its seeds (or ``seeds``), write its result JSON into ``out``, return it."""
-    chosen = tuple(seeds) if seeds is not None else (claim.quick_seeds if quick else claim.seeds)
-    start = time.perf_counter()
-    per_seed = {int(s): dict(claim.measure(int(s), quick)) for s in chosen}
-    result = summarise(claim, per_seed, quick, time.perf_counter() - start)
-    atomic_json(result_path(out, claim.name, quick), result.to_dict())
-    return result
+    """Measure ``claim`` on its seeds (or ``seeds``) in this process, write its result JSON into ``out``, return it."""
+    results, failures = run_claims([claim], out, quick=quick, seeds=seeds)
+    if failures:
+        raise ConfigError(f"claim {claim.name} failed: {failures[claim.name]}")
+    return results[0]

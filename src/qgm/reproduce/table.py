@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 from typing import Any, Optional, Union
 
-__all__ = ["load_results", "render_markdown", "format_value"]
+__all__ = ["load_results", "render_markdown", "format_value", "verdict_agreement", "stored_results"]
 
 HEADER = """# Reproductions
 
@@ -19,14 +19,36 @@ only. Details, plots and the studies behind each family are in `docs/repro/*.md`
 """
 
 
+#: Keys every stored claim result has (other JSON files in the folder are ignored).
+RESULT_KEYS = frozenset({"name", "quick", "passed", "median", "seeds", "direction"})
+
+
+def stored_results(folder: Union[str, Path]) -> list[dict[str, Any]]:
+    """Every claim result (``<name>[.quick].json``) in ``folder``, sorted by file name."""
+    out = []
+    for path in sorted(Path(folder).glob("*.json")):
+        data = json.loads(path.read_text())
+        if isinstance(data, dict) and RESULT_KEYS <= data.keys():
+            out.append(data)
+    return out
+
+
 def load_results(folder: Union[str, Path]) -> dict[str, dict[str, Any]]:
     """Per claim: the full result if stored, else the quick one."""
     out: dict[str, dict[str, Any]] = {}
-    for path in sorted(Path(folder).glob("*.json")):
-        data = json.loads(path.read_text())
+    for data in stored_results(folder):
         if data["name"] not in out or not data["quick"]:
             out[data["name"]] = data
     return out
+
+
+def verdict_agreement(folder: Union[str, Path]) -> tuple[list[str], list[str]]:
+    """Claims with both a quick and a full result: (names whose verdicts agree, names whose verdicts differ)."""
+    verdicts: dict[str, dict[bool, bool]] = {}
+    for data in stored_results(folder):
+        verdicts.setdefault(data["name"], {})[bool(data["quick"])] = bool(data["passed"])
+    both = {name: v for name, v in verdicts.items() if len(v) == 2}
+    return ([n for n, v in both.items() if v[True] == v[False]], [n for n, v in both.items() if v[True] != v[False]])
 
 
 def format_value(x: Optional[float]) -> str:
@@ -61,7 +83,10 @@ def render_markdown(folder: Union[str, Path]) -> str:
              "|---|---|---|---|---|---|---|---|"]
     lines += [_row(r) for r in results.values()]
     passed = sum(r["passed"] for r in results.values())
-    lines += ["", f"{passed} of {len(results)} claims pass. Settings per claim:", ""]
+    agree, differ = verdict_agreement(folder)
+    lines += ["", f"{passed} of {len(results)} claims pass. The quick mode's verdict agrees with the full run's for "
+              f"{len(agree)} of {len(agree) + len(differ)} claims run both ways"
+              + (f" (differs: {', '.join(differ)})." if differ else "."), "", "Settings per claim:", ""]
     lines += [f"- **{r['name']}**: {r['setting']}." + (f" Baseline: {r['baseline']}." if r["baseline"] else "")
               for r in results.values()]
     return "\n".join(lines) + "\n"

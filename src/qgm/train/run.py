@@ -75,6 +75,7 @@ __all__ = [
 PLUGIN_MODULES = (
     "qgm.data", "qgm.metrics", "qgm.losses", "qgm.optim", "qgm.models", "qgm.baselines", "qgm.trainability",
     "qgm.train.callbacks", "qgm.data.qm9", "qgm.metrics.chemistry", "qgm.models.molgan", "qgm.models.qgan_hg",
+    "qgm.data.bernoulli", "qgm.data.gibbs", "qgm.models.qbm", "qgm.models.vqt",
 )
 
 PathLike = Union[str, "os.PathLike[str]"]
