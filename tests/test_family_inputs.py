@@ -121,3 +121,12 @@ def test_failed_allocations_are_recognised_as_out_of_memory():
     except RuntimeError as exc:
         assert _out_of_memory(exc)
     assert not _out_of_memory(RuntimeError("element 0 of tensors does not require grad"))
+
+
+def test_qbm_sizes_are_refused_without_overflow():
+    from qgm.models.qbm import QBM
+
+    with pytest.raises(ResourceError, match=r"^n_visible [+] n_hidden: 1000010 qubits need a dense 2\*\*1000010 x "):
+        QBM(10, n_hidden=10**6)
+    with pytest.raises(ResourceError, match=r"^n_modes: the \(2\*\*10, 1000000000000, 10\) mode distances need"):
+        DATASETS.create("bernoulli_mixture", n_bits=10, n_modes=10**12)
