@@ -53,7 +53,7 @@ def test_defaults_and_round_trip():
         ("train.early_stop={metric: kl, patience: 2}", "train.early_stop: give exactly one"),
         ("train.early_stop={metric: tv, below: 0.1}", "train.early_stop.metric"),
         ("train.early_stop={metric: kl, below: 0.1, patiense: 2}", "train.early_stop.patiense: unknown key"),
-        ("name=a/b", "name: use 1 to 100 letters"),
+        ("name=a/b", "name: use letters, digits"),
     ],
 )
 def test_schema_errors_name_the_key(override, path):

@@ -296,8 +296,8 @@ def parse_config(raw: Any) -> RunConfig:
             raise ConfigError(f"{key}: required key missing")
     name = _check_value(raw["name"], str, "name")
     if not NAME_PATTERN.fullmatch(name):
-        raise ConfigError(f"name: use 1 to 100 letters, digits, '_', '-' or '.', not starting with '.' or '-' "
-                          f"(it names a folder), got {brief(name)}")
+        raise ConfigError(f"name: use letters, digits, '_', '-' or '.' (1 to 100, not starting with '.' or '-': "
+                          f"it names a folder), got {brief(name)}")
     seed = check_seed(raw.get("seed", 0), "seed")
     metrics = _check_value(raw.get("metrics") or [], list[str], "metrics")
     schedule = raw.get("schedule")
