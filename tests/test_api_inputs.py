@@ -110,3 +110,10 @@ def test_registry_names_missing_and_bad_options():
 def test_thousand_qubit_circuits_are_refused_without_overflow(n):
     with pytest.raises(ResourceError, match=rf"^n_qubits={n} with batch 1 needs about 2\*\*{n + 6} B \(4 state copies"):
         sim.state(Circuit(n).h(0), None)
+
+
+def test_huge_coefficients_are_refused_before_they_overflow():
+    c = Circuit(3).h(0)
+    with pytest.raises(ParameterError, match=r"^observable: coefficient 8.99e\+307 of term 'ZII' exceeds MAX_COEFFICIENT"):
+        sim.expval(c, None, [(1.0, "III"), (8.988e307, "ZII")])
+    assert float(sim.expval(c, None, [(1e150, "III"), (1e150, "IZI")])) == pytest.approx(2e150)

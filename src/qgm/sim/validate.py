@@ -21,6 +21,8 @@ __all__ = [
     "NORM_ATOL", "MAX_SHOTS",
 ]
 
+#: Largest coefficient magnitude of a Pauli sum: its square and a sum of many such terms stay finite in float64.
+MAX_COEFFICIENT = 1e150
 #: Most shots one call takes (counts stay exact in float64).
 MAX_SHOTS = 2**53
 #: Tolerance on ``|norm² - 1|`` of an initial state, by real precision.
@@ -168,6 +170,9 @@ def _real_coefficient(coef: Any, term: Any) -> None:
         raise ParameterError(f"observable: coefficient {brief(coef)} of term {brief(term, 20)} is not a number") from None
     if not math.isfinite(value):
         raise ParameterError(f"observable: coefficient {value} of term {brief(term, 20)} is not finite; give a real number")
+    if abs(value) > MAX_COEFFICIENT:
+        raise ParameterError(f"observable: coefficient {value:.3g} of term {brief(term, 20)} exceeds MAX_COEFFICIENT="
+                             f"{MAX_COEFFICIENT:.0e} in magnitude (sums and shot variances would overflow); rescale it")
 
 
 def observable_terms(observables: Sequence[Any], n: int) -> list[Any]:
