@@ -117,3 +117,9 @@ def test_yaml_reads_what_it_should():
     shared = yaml_load("a: &a [1, 2]\nb: *a\nc: *a\n")
     assert shared == {"a": [1, 2], "b": [1, 2], "c": [1, 2]}
     assert yaml_load("a: " + "[" * 60 + "]" * 60) is not None  # nesting within the limit
+
+
+def test_sizes_beyond_a_float_are_reported_not_overflowed():
+    assert format_bytes(10**400) == f"about 2**{(10**400).bit_length() - 1} B"
+    with pytest.raises(ResourceError, match=r"^train.batch_size: 10{400} samples of Bits\(4\) .* needs about 2\*\*1333 B"):
+        check_samples(10**400, Bits(4), "train.batch_size")

@@ -73,7 +73,9 @@ _UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb
 
 
 def format_bytes(n: float) -> str:
-    """``n`` bytes in binary units (``"1.5 GiB"``)."""
+    """``n`` bytes in binary units (``"1.5 GiB"``; ``"about 2**k B"`` beyond what a float holds)."""
+    if isinstance(n, int) and n.bit_length() > 1000:
+        return f"about 2**{n.bit_length() - 1} B"
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if abs(n) < 1024:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
