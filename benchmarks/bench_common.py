@@ -6,7 +6,9 @@ order and the same parameter order (layer by layer, wire by wire, RY then RZ):
 * qgm: ``qgm.circuits.hardware_efficient(n, L, rotations=("ry", "rz"), entangler="ring")``;
 * PennyLane: the same gates on wires ``0..n-1`` (wire 0 = most significant bit, as in qgm);
 * Qiskit: qgm wire ``w`` is Qiskit qubit ``n - 1 - w``, so a Qiskit (little-endian)
-  basis index equals the qgm basis index.
+  basis index equals the qgm basis index;
+* qulacs: the same mapping (qulacs is little-endian too); qulacs' ``RX/RY/RZ(θ)`` are
+  ``exp(+iθP/2)``, so every angle is passed negated.
 
 :func:`interleave` times several implementations of one task in turn, so a
 change of machine load hits all of them alike; results are medians.
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
+import torch
 
 from qgm.circuits import Circuit, hardware_efficient
 
@@ -30,6 +33,11 @@ __all__ = [
     "n_params",
     "pl_ansatz",
     "qiskit_ansatz",
+    "qulacs_ansatz",
+    "qulacs_circuit",
+    "qulacs_zsum",
+    "peak_rss_mib",
+    "aer_simulator",
     "rows_from",
     "zsum_diagonal",
 ]
@@ -99,6 +107,90 @@ def qiskit_ansatz(n: int, layers: int):
             for q in range(n):
                 qc.cx(n - 1 - q, n - 1 - (q + 1) % n)
     return qc, theta
+
+
+def qulacs_ansatz(n: int, layers: int):
+    """A(n, L) as a qulacs ``ParametricQuantumCircuit``; parameter ``k`` is qgm's ``θ_k`` negated
+    (set them with ``circuit.set_parameter(k, -θ_k)``)."""
+    from qulacs import ParametricQuantumCircuit
+
+    qc = ParametricQuantumCircuit(n)
+    for layer in range(layers + 1):
+        for q in range(n):
+            qc.add_parametric_RY_gate(n - 1 - q, 0.0)
+            qc.add_parametric_RZ_gate(n - 1 - q, 0.0)
+        if layer < layers:
+            for q in range(n):
+                qc.add_CNOT_gate(n - 1 - q, n - 1 - (q + 1) % n)
+    return qc
+
+
+def qulacs_zsum(n: int):
+    """``Σ_i Z_i`` as a qulacs ``Observable``."""
+    from qulacs import Observable
+
+    obs = Observable(n)
+    for q in range(n):
+        obs.add_operator(1.0, f"Z {q}")
+    return obs
+
+
+_QULACS_1Q = {"h": "H", "x": "X", "y": "Y", "z": "Z", "s": "S", "sdg": "Sdag", "t": "T", "tdg": "Tdag",
+              "sx": "sqrtX"}
+
+
+def qulacs_circuit(circuit: Circuit):
+    """A qulacs ``QuantumCircuit`` of a qgm circuit with constant angles (wire ``w`` = qubit ``n-1-w``).
+
+    Catalogue gates map one to one (``rx/ry/rz`` with negated angles, ``p`` -> ``U1``,
+    ``cx``/``cz``/``swap``/``ccx`` -> CNOT/CZ/SWAP/TOFFOLI); other gates as dense matrices.
+    """
+    from qulacs import QuantumCircuit
+    from qulacs import gate as G
+
+    from qgm.circuits.gates import gate_matrix
+
+    n = circuit.n_qubits
+    qc = QuantumCircuit(n)
+    for op in circuit.ops:
+        q = [n - 1 - w for w in op.wires]
+        a = [float(x) for x in op.params]
+        name = op.name
+        if name in _QULACS_1Q:
+            getattr(qc, f"add_{_QULACS_1Q[name]}_gate")(q[0])
+        elif name in ("rx", "ry", "rz"):
+            getattr(qc, f"add_{name.upper()}_gate")(q[0], -a[0])
+        elif name == "p":
+            qc.add_U1_gate(q[0], a[0])
+        elif name == "cx":
+            qc.add_CNOT_gate(q[0], q[1])
+        elif name == "cz":
+            qc.add_CZ_gate(q[0], q[1])
+        elif name == "swap":
+            qc.add_SWAP_gate(q[0], q[1])
+        elif name == "ccx":
+            qc.add_gate(G.TOFFOLI(q[0], q[1], q[2]))
+        else:  # qulacs' matrix index: first listed qubit = least significant bit
+            m = op.matrix if name == "unitary" else gate_matrix(name, torch.tensor(a, dtype=torch.float64)).numpy()
+            qc.add_dense_matrix_gate(list(reversed(q)), np.asarray(m))
+    return qc
+
+
+def aer_simulator(**options):
+    """Aer's statevector simulator with ``max_parallel_threads`` from ``OMP_NUM_THREADS`` (0: Aer's default)."""
+    import os
+
+    from qiskit_aer import AerSimulator
+
+    return AerSimulator(method="statevector", max_parallel_threads=int(os.environ.get("OMP_NUM_THREADS", "0")),
+                        **options)
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (MiB, Linux ``ru_maxrss``)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def zsum_diagonal(n: int) -> np.ndarray:

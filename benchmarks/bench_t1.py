@@ -8,7 +8,7 @@ bars-and-stripes patterns, pixel (r, c) = wire 3r + c):
 
 Routes:
 
-* qgm: ``qgm.sim.probs`` (backprop) → torch loss → ``backward``;
+* qgm: ``qgm.sim.probs`` (``diff_method="auto"``: backprop) → torch loss → ``backward``;
 * PennyLane default.qubit: ``qml.probs`` QNode, backprop, torch interface;
 * PennyLane lightning.qubit: its adjoint method does not differentiate
   ``qml.probs``; the fastest route we found runs the probabilities without
@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 import qgm.sim
-from bench_common import Row, ansatz, init_params, interleave, pl_ansatz, qiskit_ansatz, rows_from
+from bench_common import Row, aer_simulator, ansatz, init_params, interleave, pl_ansatz, qiskit_ansatz, rows_from
 
 N, LAYERS, LR = 9, 6, 0.1
 SIGMAS = (0.5, 1.0, 2.0, 4.0)
@@ -87,7 +87,7 @@ def _torch_step(theta: torch.Tensor, forward: Callable[[torch.Tensor], torch.Ten
 def qgm_step(theta0: np.ndarray, prob: Problem):
     c = ansatz(N, LAYERS)
     theta = torch.tensor(theta0, requires_grad=True)
-    return _torch_step(theta, lambda t: qgm.sim.probs(c, t, diff_method="backprop"), prob), theta
+    return _torch_step(theta, lambda t: qgm.sim.probs(c, t), prob), theta
 
 
 def default_qubit_step(theta0: np.ndarray, prob: Problem):
@@ -140,11 +140,10 @@ def lightning_step(theta0: np.ndarray, prob: Problem):
 
 def qiskit_step(theta0: np.ndarray, prob: Problem):
     from qiskit import transpile
-    from qiskit_aer import AerSimulator
 
     qc, pv = qiskit_ansatz(N, LAYERS)
+    sim = aer_simulator()  # importing Aer adds the save_* instructions
     qc.save_probabilities()
-    sim = AerSimulator(method="statevector")
     tqc = transpile(qc, sim, optimization_level=0)
     theta = torch.tensor(theta0, requires_grad=True)
     opt = torch.optim.Adam([theta], lr=LR)

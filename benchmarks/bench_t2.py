@@ -1,14 +1,31 @@
-"""T2: forward + full gradient of ⟨Σ_i Z_i⟩ for A(n, 4), n = 4 … 20, and the memory-bandwidth bound.
+"""T2: forward + full gradient of ⟨Σ_i Z_i⟩ for A(n, 4), n = 4 … 24 (peak memory at 20-24),
+forward only at n = 20 … 26, and the memory-bandwidth bound.
 
-Routes:
+Routes (forward + gradient):
 
-* qgm: ``qgm.sim.probs(…, diff_method=…) @ diag(Σ Z)`` then ``backward`` (the
-  Z-sum diagonal is built once, outside the timing);
+* qgm: ``qgm.sim.probs(c, θ) @ diag(Σ Z)`` then ``backward``, ``diff_method="auto"``
+  (the method it resolves to is in the note; the Z-sum diagonal is built once,
+  outside the timing);
 * PennyLane default.qubit (backprop, torch) and lightning.qubit (adjoint):
   ``qml.expval(Σ_i qml.Z(i))``;
 * Qiskit: Aer statevector, parameter shift over 2P + 1 bound circuits in one job,
   ``save_expectation_value`` of Σ Z, for n ≤ 12 only (one evaluation is 2P + 1
-  full simulations: about 20 s per repetition at n = 16 on the reference machine).
+  full simulations: about 20 s per repetition at n = 16 on the reference machine);
+  default.qubit for n ≤ 20 (its backprop tape at n = 22 needs more than 16 GiB).
+
+Forward only (⟨Σ Z⟩ at θ₀): qgm ``probs @ diag(Σ Z)`` under ``torch.no_grad``,
+lightning.qubit ``qml.expval`` without gradient, qulacs ``Observable.get_expectation_value``
+after ``update_quantum_state`` on a reused state (parameters set each call).
+
+Peak memory: one subprocess per (framework, n) runs one forward + gradient and
+reports its peak resident set (``ru_maxrss``) and the increase over its resident
+set before the call (after imports and set-up).
+
+Method comparison (the thresholds of ``diff_method="auto"``): qgm backprop against
+qgm adjoint, interleaved, at n = 16, 20, 22.
+
+Large n (qgm only, one subprocess per case, complex64 and complex128): forward
+⟨Σ Z⟩ and 1,000 samples at n = 26 and 28, time of one call and peak memory.
 
 Bound: ``state bytes × passes ÷ copy bandwidth``, where ``passes`` is the number
 of full passes over the state the qgm route makes (read + write of one
@@ -23,29 +40,86 @@ import numpy as np
 import torch
 
 import qgm.sim
-from bench_common import Row, ansatz, init_params, interleave, pl_ansatz, qiskit_ansatz, rows_from, zsum_diagonal
+from bench_common import (
+    Row,
+    aer_simulator,
+    ansatz,
+    init_params,
+    interleave,
+    peak_rss_mib,
+    pl_ansatz,
+    qiskit_ansatz,
+    qulacs_ansatz,
+    qulacs_zsum,
+    rows_from,
+    zsum_diagonal,
+)
 
 LAYERS = 4
 QISKIT_MAX_N = 12
+DEFAULT_QUBIT_MAX_N = 20
 
 
 def qgm_method(n: int) -> str:
-    """Differentiation method of the qgm route: backprop (fewer passes than adjoint; the
-    stored states, 29 of them at n = 20, take 464 MiB)."""
-    return "backprop"
+    """The method ``diff_method="auto"`` resolves to for A(n, 4) (backprop while its saved states
+    fit :data:`qgm.sim.diff.BACKPROP_BUDGET_BYTES`, adjoint beyond)."""
+    return qgm.sim.resolve_diff_method(circuit=ansatz(n, LAYERS))
 
 
 def qgm_grad(n: int, theta0: np.ndarray):
     c = ansatz(n, LAYERS)
     z = torch.as_tensor(zsum_diagonal(n))
     theta = torch.tensor(theta0, requires_grad=True)
-    method = qgm_method(n)
 
     def f() -> torch.Tensor:
         theta.grad = None
-        val = qgm.sim.probs(c, theta, diff_method=method) @ z
+        val = qgm.sim.probs(c, theta) @ z
         val.backward()
         return theta.grad
+
+    return f
+
+
+def qgm_forward(n: int, theta0: np.ndarray):
+    c = ansatz(n, LAYERS)
+    z = torch.as_tensor(zsum_diagonal(n))
+    theta = torch.tensor(theta0)
+
+    def f() -> float:
+        with torch.no_grad():
+            return float(qgm.sim.probs(c, theta) @ z)
+
+    return f
+
+
+def lightning_forward(n: int, theta0: np.ndarray):
+    import pennylane as qml
+
+    dev = qml.device("lightning.qubit", wires=n)
+    obs = qml.sum(*[qml.Z(i) for i in range(n)])
+
+    @qml.qnode(dev, diff_method=None)
+    def circuit(t):
+        pl_ansatz(t, n, LAYERS)
+        return qml.expval(obs)
+
+    return lambda: float(circuit(theta0))
+
+
+def qulacs_forward(n: int, theta0: np.ndarray):
+    from qulacs import QuantumState
+
+    qc = qulacs_ansatz(n, LAYERS)
+    obs = qulacs_zsum(n)
+    state = QuantumState(n)
+    values = (-theta0).tolist()
+
+    def f() -> float:
+        for k, v in enumerate(values):
+            qc.set_parameter(k, v)
+        state.set_zero_state()
+        qc.update_quantum_state(state)
+        return float(obs.get_expectation_value(state))
 
     return f
 
@@ -82,11 +156,10 @@ def lightning_grad(n: int, theta0: np.ndarray):
 def qiskit_grad(n: int, theta0: np.ndarray):
     from qiskit import transpile
     from qiskit.quantum_info import SparsePauliOp
-    from qiskit_aer import AerSimulator
 
     qc, pv = qiskit_ansatz(n, LAYERS)
+    sim = aer_simulator()  # importing Aer adds the save_* instructions
     qc.save_expectation_value(SparsePauliOp.from_sparse_list([("Z", [q], 1.0) for q in range(n)], n), range(n))
-    sim = AerSimulator(method="statevector")
     tqc = transpile(qc, sim, optimization_level=0)
     n_p = len(pv)
     shifts = np.concatenate([np.zeros((1, n_p)), np.pi / 2 * np.eye(n_p), -np.pi / 2 * np.eye(n_p)])
@@ -117,14 +190,18 @@ def passes(n: int) -> int:
     """Full passes over the state the qgm route makes for one forward + gradient.
 
     A pass reads and writes one state-sized tensor (as a copy does) or reads two.
-    Forward: one per kernel. Backprop backward: two per dense kernel (``K†`` on
-    the gradient; the matrix gradient reads gradient and saved state) and one per
-    permutation. Born probabilities and their gradient: two.
+    Forward: one per kernel. Backward: one per kernel (the gradient pulled back),
+    one per correlation (reads gradient and saved state), and with the adjoint method
+    one more per kernel (the state un-computed). Born probabilities, the dot with
+    Σ Z and their gradients: three.
     """
-    prog = qgm.sim.compile_circuit(ansatz(n, LAYERS))
-    dense = sum(1 for k in prog.kernels if type(k).__name__ != "PermKernel")
-    perm = len(prog.kernels) - dense
-    return dense * 3 + perm * 2 + 2
+    from qgm.sim.executable import plan_kind
+
+    plan = qgm.sim.compile_circuit(ansatz(n, LAYERS)).plan(plan_kind(n))
+    kernels = len(plan.steps)
+    pairs = sum(1 for s in plan.steps if s.pair >= 0)
+    undo = kernels if qgm_method(n) == "adjoint" else 0
+    return kernels + kernels + pairs + undo + 3
 
 
 FRAMEWORKS = {
@@ -133,28 +210,124 @@ FRAMEWORKS = {
     "pennylane lightning.qubit (adjoint)": lightning_grad,
     "qiskit aer statevector (param-shift)": qiskit_grad,
 }
+FORWARD = {
+    "qgm": qgm_forward,
+    "pennylane lightning.qubit": lightning_forward,
+    "qulacs": qulacs_forward,
+}
+MEMORY = {"qgm": qgm_grad, "pennylane lightning.qubit (adjoint)": lightning_grad}
+LARGE = ((26, "complex64"), (28, "complex64"), (28, "complex128"))
+
+
+def _gradient_rows(n: int) -> list[Row]:
+    theta0 = init_params(n, LAYERS, seed=1)
+    fns = {
+        name: make(n, theta0)
+        for name, make in FRAMEWORKS.items()
+        if not (name.startswith("qiskit") and n > QISKIT_MAX_N)
+        and not (name.startswith("pennylane default") and n > DEFAULT_QUBIT_MAX_N)
+    }
+    ref = fns["qgm"]().clone()
+    for name, f in fns.items():
+        err = float((f() - ref).abs().max())
+        if err > 1e-6:
+            raise RuntimeError(f"T2 n={n}: {name} gradient differs from qgm by {err:.2e}")
+    reps = 5 if n <= 12 else (3 if n <= 16 else 2)
+    times = interleave(fns, reps=reps, warmup=0)  # the agreement check above was the warm-up
+    return rows_from("T2", f"n={n}", times, notes={"qgm": qgm_method(n)})
+
+
+def _forward_rows(n: int) -> list[Row]:
+    theta0 = init_params(n, LAYERS, seed=1)
+    fns = {name: make(n, theta0) for name, make in FORWARD.items()}
+    ref = fns["qgm"]()
+    for name, f in fns.items():
+        if abs(f() - ref) > 1e-8:
+            raise RuntimeError(f"T2 forward n={n}: {name} value differs from qgm")
+    reps = 3 if n <= 22 else 2
+    return rows_from("T2 fwd", f"n={n}", interleave(fns, reps=reps, warmup=0))
+
+
+def _child(call: str) -> dict:
+    """Run ``bench_t2.<call>`` in a fresh Python process and return its JSON result."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, json, torch; torch.set_num_threads(1); sys.path.insert(0, %r); import bench_t2; "
+            "print(json.dumps(bench_t2.%s))" % (os.path.dirname(os.path.abspath(__file__)), call))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def memory(name: str, n: int) -> dict:
+    """Peak resident memory of one forward + gradient of ``name`` at ``n`` (run in a fresh process)."""
+    return _child(f"_memory_child({name!r}, {n})")
+
+
+def _memory_child(name: str, n: int) -> dict:
+    f = MEMORY[name](n, init_params(n, LAYERS, seed=1))
+    before = peak_rss_mib()
+    f()
+    return {"peak_mib": peak_rss_mib(), "before_mib": before}
+
+
+def _large_child(n: int, dtype: str) -> dict:
+    """One forward ⟨Σ Z⟩ and one draw of 1,000 samples at ``n`` qubits in ``dtype`` (qgm)."""
+    c = ansatz(n, LAYERS)
+    cdt = getattr(torch, dtype)
+    rdt = torch.float32 if cdt == torch.complex64 else torch.float64
+    theta = torch.tensor(init_params(n, LAYERS, seed=1), dtype=rdt)
+    z = torch.as_tensor(zsum_diagonal(n), dtype=theta.dtype)
+    qgm.sim.compile_circuit(c)  # compilation (2**n gather indices) is not timed
+    before = peak_rss_mib()
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        value = float(qgm.sim.probs(c, theta, dtype=cdt) @ z)
+    t1 = time.perf_counter()
+    qgm.sim.sample(c, theta, 1000, dtype=cdt, generator=torch.Generator().manual_seed(0))
+    t2 = time.perf_counter()
+    return {"forward_s": t1 - t0, "sample_s": t2 - t1, "value": value, "peak_mib": peak_rss_mib(), "before_mib": before}
+
+
+def _method_rows(n: int) -> list[Row]:
+    theta0 = init_params(n, LAYERS, seed=1)
+    c = ansatz(n, LAYERS)
+    z = torch.as_tensor(zsum_diagonal(n))
+
+    def make(method: str):
+        theta = torch.tensor(theta0, requires_grad=True)
+
+        def f() -> torch.Tensor:
+            theta.grad = None
+            (qgm.sim.probs(c, theta, diff_method=method) @ z).backward()
+            return theta.grad
+
+        return f
+
+    fns = {f"qgm {m}": make(m) for m in ("backprop", "adjoint")}
+    err = float((fns["qgm backprop"]() - fns["qgm adjoint"]()).abs().max())
+    if err > 1e-10:
+        raise RuntimeError(f"T2 n={n}: backprop and adjoint gradients differ by {err:.2e}")
+    return rows_from("T2 method", f"n={n}", interleave(fns, reps=3 if n <= 20 else 2, warmup=0))
 
 
 def run(quick: bool) -> tuple[list[Row], dict]:
-    sizes = (4, 8, 12, 16) if quick else (4, 8, 12, 16, 20)
+    sizes = (4, 8, 12, 16) if quick else (4, 8, 12, 16, 20, 22, 24)
     rows: list[Row] = []
     bw = copy_bandwidth()
     bounds = {}
     for n in sizes:
-        theta0 = init_params(n, LAYERS, seed=1)
-        fns = {
-            name: make(n, theta0)
-            for name, make in FRAMEWORKS.items()
-            if not (name.startswith("qiskit") and n > QISKIT_MAX_N)
-        }
-        ref = fns["qgm"]().clone()
-        for name, f in fns.items():
-            err = float((f() - ref).abs().max())
-            if err > 1e-6:
-                raise RuntimeError(f"T2 n={n}: {name} gradient differs from qgm by {err:.2e}")
-        reps = 5 if n <= 12 else (3 if n <= 16 else 2)
-        times = interleave(fns, reps=reps, warmup=0)  # the agreement check above was the warm-up
-        rows += rows_from("T2", f"n={n}", times, notes={"qgm": qgm_method(n)})
+        rows += _gradient_rows(n)
         state_bytes = 16 * 2**n
         bounds[n] = {"passes": passes(n), "bytes": state_bytes, "bound_s": state_bytes * passes(n) / bw}
-    return rows, {"bandwidth_Bps": bw, "bounds": bounds}
+    for n in (16, 20) if quick else (20, 22, 24, 26):
+        rows += _forward_rows(n)
+    for n in (16,) if quick else (16, 20, 22):
+        rows += _method_rows(n)
+    mem = {}
+    for n in (16,) if quick else (20, 22, 24):
+        mem[n] = {name: memory(name, n) for name in MEMORY}
+    large = {} if quick else {(n, dt): _child(f"_large_child({n}, {dt!r})") for n, dt in LARGE}
+    return rows, {"bandwidth_Bps": bw, "bounds": bounds, "memory": mem, "large": large}

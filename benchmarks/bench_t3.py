@@ -3,7 +3,8 @@
 Cases: A(9, 6) at the parameters qgm reached in T1 (or θ₀ when T1 is not run)
 and A(20, 4) at random parameters. Routes: ``qgm.sim.sample``; PennyLane
 ``qml.sample()`` with ``shots=100000`` on default.qubit and lightning.qubit;
-Qiskit Aer statevector with ``measure_all`` and 100,000 shots (counts).
+Qiskit Aer statevector with ``measure_all`` and 100,000 shots (counts); qulacs
+``QuantumState.sampling`` after ``update_quantum_state`` (parameters set each call).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 import torch
 
 import qgm.sim
-from bench_common import Row, ansatz, init_params, interleave, pl_ansatz, qiskit_ansatz, rows_from
+from bench_common import Row, aer_simulator, ansatz, init_params, interleave, pl_ansatz, qiskit_ansatz, qulacs_ansatz, rows_from
 
 SHOTS = 100_000
 
@@ -49,13 +50,29 @@ def lightning_sampler(n: int, layers: int, theta: np.ndarray):
 
 def qiskit_sampler(n: int, layers: int, theta: np.ndarray):
     from qiskit import transpile
-    from qiskit_aer import AerSimulator
 
     qc, pv = qiskit_ansatz(n, layers)
     qc.measure_all()
-    sim = AerSimulator(method="statevector", seed_simulator=0)
+    sim = aer_simulator(seed_simulator=0)
     tqc = transpile(qc.assign_parameters(dict(zip(pv, theta))), sim, optimization_level=0)
     return lambda: sim.run(tqc, shots=SHOTS).result().get_counts()
+
+
+def qulacs_sampler(n: int, layers: int, theta: np.ndarray):
+    from qulacs import QuantumState
+
+    qc = qulacs_ansatz(n, layers)
+    state = QuantumState(n)
+    values = (-np.asarray(theta)).tolist()
+
+    def f():
+        for k, v in enumerate(values):
+            qc.set_parameter(k, v)
+        state.set_zero_state()
+        qc.update_quantum_state(state)
+        return state.sampling(SHOTS, 0)
+
+    return f
 
 
 FRAMEWORKS = {
@@ -63,6 +80,7 @@ FRAMEWORKS = {
     "pennylane default.qubit": default_qubit_sampler,
     "pennylane lightning.qubit": lightning_sampler,
     "qiskit aer statevector": qiskit_sampler,
+    "qulacs": qulacs_sampler,
 }
 
 

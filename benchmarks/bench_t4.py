@@ -30,20 +30,18 @@ def loop_sets(n: int, quick: bool) -> int:
 
 
 def qgm_method(n: int) -> str:
-    """Batched route: backprop while its stored states are small; the adjoint method
-    (states swept in cache-sized chunks of the batch) beyond."""
-    return "adjoint" if n >= 10 else "backprop"
+    """The method ``diff_method="auto"`` resolves to for the batched route."""
+    return qgm.sim.resolve_diff_method(circuit=ansatz(n, n), batch_size=SETS)
 
 
 def qgm_batched(n: int, thetas: np.ndarray):
     c = ansatz(n, n)
     z = torch.as_tensor(zsum_diagonal(n))
     theta = torch.tensor(thetas, requires_grad=True)
-    method = qgm_method(n)
 
     def f() -> torch.Tensor:
         theta.grad = None
-        (qgm.sim.probs(c, theta, diff_method=method) @ z).sum().backward()
+        (qgm.sim.probs(c, theta) @ z).sum().backward()
         return theta.grad
 
     return f
@@ -58,7 +56,7 @@ def qgm_loop(n: int, thetas: np.ndarray):
         out = []
         for t in thetas_t:
             t.grad = None
-            (qgm.sim.probs(c, t, diff_method="backprop") @ z).backward()
+            (qgm.sim.probs(c, t) @ z).backward()
             out.append(t.grad)
         return torch.stack(out)
 
@@ -117,7 +115,7 @@ def run(quick: bool) -> list[Row]:
         m = loop_sets(n, quick)
         fns = {
             f"qgm batched ({qgm_method(n)})": qgm_batched(n, thetas),
-            "qgm loop (backprop)": qgm_loop(n, thetas[:m]),
+            "qgm loop": qgm_loop(n, thetas[:m]),
             "pennylane lightning.qubit loop (adjoint)": _pl_loop("lightning.qubit", "adjoint", n, thetas[:m]),
             "pennylane default.qubit loop (backprop)": _pl_loop("default.qubit", "backprop", n, thetas[:m]),
         }

@@ -1,8 +1,9 @@
-"""Speed benchmarks T1-T4 of ``shared/bench/TASKS.md``: qgm against PennyLane and Qiskit, one process.
+"""Speed benchmarks T1-T4 and T6 of ``shared/bench/TASKS.md``: qgm against PennyLane, Qiskit Aer and
+qulacs, one process (T2's peak-memory probes run in subprocesses).
 
 Usage::
 
-    .venv/bin/python benchmarks/run.py [--tasks T1,T2,T3,T4] [--quick] [--write BENCHMARKS.md]
+    .venv/bin/python benchmarks/run.py [--tasks T1,T2,T3,T4,T6] [--quick] [--write BENCHMARKS.md]
 
 Every task times qgm and its peers in turn (interleaved repetitions), checks
 first that all of them compute the same loss or gradient, and reports medians
@@ -13,7 +14,8 @@ repetitions and sizes (a smoke run, under 3 minutes); a full run takes about
 the text around it is kept) or creates FILE.
 
 Threads: ``--threads N`` (default: all cores) sets torch's threads and
-``OMP_NUM_THREADS`` (read by lightning.qubit and Aer) for T2-T4. T1 runs every
+``OMP_NUM_THREADS`` and ``QULACS_NUM_THREADS`` (read by lightning.qubit, Aer and
+qulacs at start-up) for T2-T6; Aer is also given ``max_parallel_threads``. T1 runs every
 torch-based framework with one torch thread: at 512 amplitudes threads only add
 synchronisation, and on a loaded machine an OpenMP barrier waits for a
 descheduled thread (milliseconds per operation).
@@ -34,14 +36,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import Row  # noqa: E402
 
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-TASKS = ("T1", "T2", "T3", "T4")
+TASKS = ("T1", "T2", "T3", "T4", "T6")
 
 
 def versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for dist in ("qgm", "torch", "numpy", "pennylane", "pennylane_lightning", "qiskit", "qiskit-aer"):
+    for dist in ("qgm", "torch", "numpy", "pennylane", "pennylane_lightning", "qiskit", "qiskit-aer", "qulacs"):
         try:
             out[dist] = version(dist)
         except PackageNotFoundError:
@@ -104,6 +106,23 @@ def bound_table(info: dict) -> str:
     return "\n".join(out)
 
 
+def memory_table(mem: dict) -> str:
+    out = ["| n | framework | peak RSS | increase during the call |", "|---|---|---|---|"]
+    for n, per in mem.items():
+        for name, m in per.items():
+            grew = (m["peak_mib"] - m["before_mib"]) / 1024
+            out.append(f"| {n} | {name} | {m['peak_mib'] / 1024:.2f} GiB | {grew:.2f} GiB |")
+    return "\n".join(out)
+
+
+def large_table(large: dict) -> str:
+    out = ["| n | dtype | forward ⟨Σ Z⟩ | 1,000 samples | peak RSS | increase |", "|---|---|---|---|---|---|"]
+    for (n, dt), r in large.items():
+        out.append(f"| {n} | {dt} | {fmt_time(r['forward_s'])} | {fmt_time(r['sample_s'])} | "
+                   f"{r['peak_mib'] / 1024:.2f} GiB | {(r['peak_mib'] - r['before_mib']) / 1024:.2f} GiB |")
+    return "\n".join(out)
+
+
 def report(rows: list[Row], extra: dict, command: str, started: str, seconds: float, threads: int) -> str:
     lines = [
         BEGIN,
@@ -118,6 +137,11 @@ def report(rows: list[Row], extra: dict, command: str, started: str, seconds: fl
     if "T2" in extra:
         lines += ["", "T2 memory-bandwidth bound (qgm route: state bytes × passes ÷ copy bandwidth):", "",
                   bound_table(extra["T2"])]
+        lines += ["", "T2 peak memory, one forward + gradient in a fresh process:", "",
+                  memory_table(extra["T2"]["memory"])]
+        if extra["T2"]["large"]:
+            lines += ["", "Large n, qgm only (one call each in a fresh process; compilation not timed):", "",
+                      large_table(extra["T2"]["large"])]
     lines.append(END)
     return "\n".join(lines)
 
@@ -137,12 +161,13 @@ def write(path: Path, block: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--tasks", default=",".join(TASKS), help="comma-separated subset of T1,T2,T3,T4")
+    ap.add_argument("--tasks", default=",".join(TASKS), help="comma-separated subset of T1,T2,T3,T4,T6")
     ap.add_argument("--quick", action="store_true", help="fewer repetitions and sizes (smoke run)")
     ap.add_argument("--write", metavar="FILE", help="write the results block into FILE (markdown)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads for T2-T4")
     args = ap.parse_args(argv)
-    os.environ["OMP_NUM_THREADS"] = str(args.threads)  # before PennyLane/Aer start their OpenMP runtimes
+    for var in ("OMP_NUM_THREADS", "QULACS_NUM_THREADS"):  # before the peers start their OpenMP runtimes
+        os.environ[var] = str(args.threads)
     tasks = [t.strip().upper() for t in args.tasks.split(",") if t.strip()]
     unknown = sorted(set(tasks) - set(TASKS))
     if unknown:
@@ -152,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     import bench_t2
     import bench_t3
     import bench_t4
+    import bench_t6
 
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     t_start = time.perf_counter()
@@ -168,8 +194,10 @@ def main(argv: list[str] | None = None) -> int:
             got, extra["T2"] = bench_t2.run(args.quick)
         elif task == "T3":
             got = bench_t3.run(args.quick, trained)
-        else:
+        elif task == "T4":
             got = bench_t4.run(args.quick)
+        else:
+            got = bench_t6.run(args.quick)
         rows += got
         print(f"{task} done in {time.perf_counter() - t0:.0f} s (load {load()})", file=sys.stderr, flush=True)
         print(table(got), flush=True)

@@ -2,7 +2,8 @@
 
 Generator insertion by shifted gates. Every parametrised catalogue gate
 ``U(φ)`` satisfies ``dU/dφ = Σ_k c_k U(φ + s_k)`` exactly (a *state-level* shift
-rule, :data:`STATE_SHIFT_RULES`): for ``exp(-iφG/2)`` with ``G² = I``
+rule, :data:`qgm.sim.diff.STATE_SHIFT_RULES`, the engine's one table of
+differentiation rules): for ``exp(-iφG/2)`` with ``G² = I``
 (RX, RY, RZ, RXX, RYY, RZZ) ``dU/dφ = U(φ + π)/2``; for controlled rotations
 ``(U(φ + π) − U(φ + 3π))/4``; for phases ``(U(φ + π/2) − U(φ + 3π/2))/2``. So
 ``|∂_oψ⟩ = Σ_k c_k |ψ(φ_o + s_k)⟩`` is the generator inserted after gate ``o``,
@@ -16,13 +17,12 @@ Conventions: wire 0 is the most significant bit; states are complex128 unless
 """
 from __future__ import annotations
 
-import math
-
 import torch
 
 from qgm.circuits.circuit import Circuit
 from qgm.circuits.gates import gate_matrix
 from qgm.errors import CircuitError, ParameterError
+from qgm.sim.diff import STATE_SHIFT_RULES
 from qgm.sim.evolve import bind, build_mats, evolve, zero_state
 from qgm.sim.program import KIND_PARAM, Program, compile_circuit
 from qgm.sim.validate import as_angles, check_memory, real_dtype_of
@@ -31,25 +31,6 @@ __all__ = ["STATE_SHIFT_RULES", "state_jacobian", "gate_generator", "occurrence_
 
 #: Memory budget of one batch of shifted state evaluations.
 CHUNK_BYTES = 256 * 2**20
-
-_HALF_TURN = ((math.pi, 0.5),)
-_CONTROLLED = ((math.pi, 0.25), (3 * math.pi, -0.25))
-_PHASE = ((math.pi / 2, 0.5), (3 * math.pi / 2, -0.5))
-
-#: ``gate -> per angle: ((shift, coefficient), ...)`` with ``dU/dφ = Σ c U(φ + s)`` exactly.
-STATE_SHIFT_RULES: dict[str, tuple[tuple[tuple[float, float], ...], ...]] = {
-    "rx": (_HALF_TURN,),
-    "ry": (_HALF_TURN,),
-    "rz": (_HALF_TURN,),
-    "rxx": (_HALF_TURN,),
-    "ryy": (_HALF_TURN,),
-    "rzz": (_HALF_TURN,),
-    "crx": (_CONTROLLED,),
-    "cry": (_CONTROLLED,),
-    "crz": (_CONTROLLED,),
-    "p": (_PHASE,),
-    "u3": (_HALF_TURN, _PHASE, _PHASE),  # u3(θ, φ, λ): θ a half-turn rotation, φ and λ phases
-}
 
 
 def gate_generator(name: str) -> torch.Tensor:

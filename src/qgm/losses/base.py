@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from qgm.errors import ConfigError, DataError, ParameterError
+from qgm.sim.validate import check_shots as sim_check_shots
 
 __all__ = ["Loss", "DistributionLoss", "target_distribution", "histogram", "check_shots", "u_minus_v"]
 
@@ -38,12 +39,8 @@ NORM_TOL = 1e-8
 
 
 def check_shots(shots: Optional[int], field: str = "shots") -> Optional[int]:
-    """``shots`` if it is ``None`` or a positive int, else a ConfigError."""
-    if shots is None:
-        return None
-    if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1:
-        raise ConfigError(f"{field}: expected a positive integer or null (exact), got {shots!r}")
-    return int(shots)
+    """``shots`` of a loss's configuration: :func:`qgm.sim.check_shots` raising a ConfigError."""
+    return sim_check_shots(shots, field, error=ConfigError)
 
 
 def _as_distribution(values: Any, n_bits: int, field: str) -> torch.Tensor:

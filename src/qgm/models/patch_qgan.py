@@ -40,8 +40,8 @@ from qgm.errors import ConfigError, ParameterError
 from qgm.models.adversarial import AdversarialModel, continuous_batch
 from qgm.models.base import check_n_samples
 from qgm.models.discriminators import build_discriminator
-from qgm.models.qcbm import DIFF_METHODS
 from qgm.registry import MODELS
+from qgm.sim.diff import canonical_diff_method
 from qgm.spaces import Images
 
 __all__ = [
@@ -209,8 +209,7 @@ class PatchQGAN(AdversarialModel):
                 f"n_generators={n_generators} patches of {patch} pixels give {n_generators * patch} pixels, "
                 f"the images have n_pixels={n_pixels}; set n_generators={n_pixels / patch:g} or change n_qubits"
             )
-        if diff_method not in DIFF_METHODS:
-            raise ConfigError(f"diff_method must be one of {DIFF_METHODS}, got {diff_method!r}")
+        diff_method = canonical_diff_method(diff_method)
         if not latent_range > 0 or not init_scale >= 0:
             raise ConfigError(f"latent_range (>0) / init_scale (>=0): got {latent_range!r} / {init_scale!r}")
         disc_spec = dict(DEFAULT_DISCRIMINATOR if discriminator is None else discriminator)

@@ -34,11 +34,11 @@ from qgm.models.ansatz import build_ansatz, resolve_ansatz_spec
 from qgm.models.base import GenerativeModel, ModelTags, check_n_samples
 from qgm.registry import MODELS
 from qgm.sim.amplify import SAMPLE_OPTIONS, ConditionalSamples, sample_conditional, sample_exact_conditional
+from qgm.sim.diff import DIFF_METHODS, canonical_diff_method
 from qgm.spaces import Bits, PureStates
 
 __all__ = ["QCBM", "INITIALIZERS", "register_init", "DEFAULT_ANSATZ", "DIFF_METHODS", "CONDITIONAL_METHODS"]
 
-DIFF_METHODS = ("backprop", "adjoint", "parameter-shift")
 DEFAULT_ANSATZ: dict[str, Any] = {"name": "hardware_efficient", "depth": 4, "entangler": "ring"}
 #: Ways to sample under a condition (module docstring).
 CONDITIONAL_METHODS = ("reject", "amplify", "exact")
@@ -79,10 +79,8 @@ class QCBM(GenerativeModel):
             raise ConfigError(
                 f"QCBM circuit has input slots {list(self.circuit.input_names)}; bind them (circuit.bind) first"
             )
-        if diff_method not in DIFF_METHODS:
-            raise ConfigError(f"diff_method must be one of {DIFF_METHODS}, got {diff_method!r}")
-        if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
-            raise ConfigError(f"shots: expected a positive integer or null (exact), got {shots!r}")
+        diff_method = canonical_diff_method(diff_method)
+        shots = sim.check_shots(shots, error=ConfigError)
         self.space = Bits(self.circuit.n_qubits)
         self.diff_method, self.shots, self.init, self.seed = diff_method, shots, init, int(seed)
         self.init_options = dict(init_options or {})
@@ -112,7 +110,7 @@ class QCBM(GenerativeModel):
 
     def state(self) -> torch.Tensor:
         """The prepared state ``U(θ)|0…0⟩`` ``(2**n,)`` complex128 (differentiable)."""
-        method = self.diff_method if self.diff_method in ("backprop", "adjoint") else "backprop"
+        method = "auto" if self.diff_method == "parameter-shift" else self.diff_method  # a state: no shift rule
         return sim.state(self.circuit, self.theta, diff_method=method)
 
     def sample(

@@ -77,6 +77,7 @@ from qgm.losses.ensemble import (
 from qgm.models.base import DEFAULT_PLAYER, GenerativeModel, ModelTags, check_n_samples
 from qgm.optim import build_optimizer
 from qgm.registry import MODELS
+from qgm.sim.diff import DIFF_METHODS, canonical_diff_method
 from qgm.spaces import PureStates
 
 __all__ = [
@@ -86,7 +87,7 @@ __all__ = [
 ]
 
 QDDPM_LOSSES = ("mmd", "mmd_sampled", "wasserstein")
-QDDPM_DIFF_METHODS = ("backprop", "adjoint", "parameter-shift")
+QDDPM_DIFF_METHODS = DIFF_METHODS  # the engine's list (qgm.sim.diff)
 #: Optimizer when the config's ``optimizer`` section is empty.
 DEFAULT_OPTIMIZER: dict[str, Any] = {"name": "adam", "lr": 0.005}
 #: Tag of the random stream of the fixed Haar training inputs, and of the pushes through trained steps.
@@ -276,8 +277,7 @@ class QuDDPM(GenerativeModel):
         self.schedule = diffusion_schedule(schedule, self.steps)
         if loss not in QDDPM_LOSSES:
             raise ConfigError(f"loss: expected one of {QDDPM_LOSSES}, got {loss!r}")
-        if diff_method not in QDDPM_DIFF_METHODS:
-            raise ConfigError(f"diff_method: expected one of {QDDPM_DIFF_METHODS}, got {diff_method!r}")
+        diff_method = canonical_diff_method(diff_method)
         if diff_method == "parameter-shift" and loss != "mmd":
             raise ConfigError(f"diff_method: 'parameter-shift' differentiates measured reduced states (loss 'mmd'); "
                               f"loss {loss!r} needs sampled post-measurement states, use 'backprop'")

@@ -28,7 +28,6 @@ from torch import nn
 from qgm import sim
 from qgm.circuits import Circuit, In, entangler_pairs
 from qgm.errors import ConfigError
-from qgm.losses.base import check_shots
 from qgm.models.adversarial import (
     DEFAULT_DISCRIMINATOR,
     AdversarialModel,
@@ -43,8 +42,9 @@ from qgm.models.adversarial import (
 )
 from qgm.models.ansatz import build_ansatz
 from qgm.models.discriminators import build_discriminator
-from qgm.models.qcbm import DIFF_METHODS, INITIALIZERS, QCBM
+from qgm.models.qcbm import INITIALIZERS, QCBM
 from qgm.registry import MODELS
+from qgm.sim.diff import canonical_diff_method
 from qgm.spaces import Bits, Reals
 
 __all__ = [
@@ -184,11 +184,10 @@ class QGAN(AdversarialModel):
         n = positive_int(n_qubits, "n_qubits")
         if mode not in MODES:
             raise ConfigError(f"mode must be one of {MODES}, got {mode!r}")
-        if diff_method not in DIFF_METHODS:
-            raise ConfigError(f"diff_method must be one of {DIFF_METHODS}, got {diff_method!r}")
+        diff_method = canonical_diff_method(diff_method)
         if init not in INITIALIZERS:
             raise ConfigError(f"init {init!r} unknown; known: {sorted(INITIALIZERS)}")
-        shots = check_shots(shots)
+        shots = sim.check_shots(shots, error=ConfigError)
         disc_spec = dict(DEFAULT_DISCRIMINATOR if discriminator is None else discriminator)
         if mode == "discrete":
             ansatz = dict(DEFAULT_DISCRETE_ANSATZ if ansatz is None else ansatz)

@@ -41,8 +41,8 @@ from qgm.errors import ConfigError, ParameterError
 from qgm.models.adversarial import positive_int
 from qgm.models.base import basis_bits, check_n_samples
 from qgm.models.molgan import COMPLEXITY, MolecularGAN, graph_options, resolve_hidden
-from qgm.models.qcbm import DIFF_METHODS
 from qgm.registry import MODELS
+from qgm.sim.diff import canonical_diff_method
 from qgm.spaces import Graphs
 
 __all__ = ["QGANHG", "QuantumLatent", "hg_circuit", "ENCODINGS", "COMPLEXITY"]
@@ -86,8 +86,7 @@ class QuantumLatent(nn.Module):
         n_qubits, n_patches = positive_int(n_qubits, "n_qubits"), positive_int(n_patches, "n_patches")
         if n_qubits % n_patches:
             raise ConfigError(f"n_patches: {n_patches} patches do not split n_qubits={n_qubits} evenly")
-        if diff_method not in DIFF_METHODS:
-            raise ConfigError(f"diff_method must be one of {DIFF_METHODS}, got {diff_method!r}")
+        diff_method = canonical_diff_method(diff_method)
         if not init_scale >= 0:
             raise ConfigError(f"init_scale: expected a number >= 0, got {init_scale!r}")
         self.dim, self.n_patches, self.diff_method = n_qubits, n_patches, diff_method

@@ -29,8 +29,8 @@ from qgm.sim.evolve import bind, build_mats, evolve
 from qgm.sim.kernels import WiresKernel
 from qgm.sim.noise import Channel, NoiseModel
 from qgm.sim.program import Program, compile_circuit
-from qgm.sim.sampling import check_shots, frequencies, sample_indices
-from qgm.sim.validate import SMALL_BYTES, as_angles, available_bytes, real_dtype_of
+from qgm.sim.sampling import frequencies, sample_indices
+from qgm.sim.validate import SMALL_BYTES, as_angles, available_bytes, check_shots, gib, real_dtype_of
 
 __all__ = ["density_matrix", "noisy_probs", "noisy_sample", "MAX_QUBITS"]
 
@@ -50,10 +50,10 @@ class _Call:
             raise ParameterError(f"noise: expected a qgm.sim.noise.NoiseModel or None, got {type(noise).__name__}")
         n = circuit.n_qubits
         if n > MAX_QUBITS:
-            gib = 4**n * torch.empty(0, dtype=dtype).element_size() / 2**30
+            size = gib(4**n * torch.empty(0, dtype=dtype).element_size())
             raise ResourceError(
-                f"n_qubits={n}: density matrices are limited to n_qubits <= {MAX_QUBITS} (one {2**n}x{2**n} "
-                f"matrix is {gib:.0f} GiB); use fewer qubits, or qgm.sim.probs/sample for noiseless circuits"
+                f"n_qubits={n}: density matrices are limited to n_qubits <= {MAX_QUBITS} (one 2^{n}x2^{n} "
+                f"matrix is {size}); use fewer qubits, or qgm.sim.probs/sample for noiseless circuits"
             )
         rdt = real_dtype_of(dtype)
         device = params.device if isinstance(params, torch.Tensor) else (
@@ -98,8 +98,8 @@ def _check_memory(n: int, batch: int, dtype: torch.dtype, device: torch.device, 
     have = available_bytes(device)
     if need > have:
         raise ResourceError(
-            f"n_qubits={n} with batch {batch}: density matrices need about {need / 2**30:.1f} GiB ({copies} copies "
-            f"of {batch}x{2**n}x{2**n} {dtype}) but {device} has {have / 2**30:.1f} GiB free; use a smaller "
+            f"n_qubits={n} with batch {batch}: density matrices need about {gib(need)} ({copies} copies "
+            f"of {batch}x{2**n}x{2**n} {dtype}) but {device} has {gib(have)} free; use a smaller "
             "batch, fewer qubits or dtype=torch.complex64"
         )
 
@@ -230,7 +230,7 @@ def noisy_probs(
     empirical frequency of ``shots`` samples (seeded by ``generator``), which is
     not differentiable: pass ``shots=None`` for exact, differentiable values.
     """
-    check_shots(shots)
+    shots = check_shots(shots)
     call = _Call(circuit, params, inputs, noise, dtype)
     if shots is None:
         return call.shape(call.probs(wires))
@@ -259,7 +259,7 @@ def noisy_sample(
     Indices refer to ``wires`` (default all; first wire = most significant bit)
     and include the model's readout errors.
     """
-    check_shots(shots)
+    shots = check_shots(shots, allow_none=False)
     call = _Call(circuit, params, inputs, noise, dtype)
     with torch.no_grad():
         idx = sample_indices(call.probs(wires).clamp_min(0), shots, generator)

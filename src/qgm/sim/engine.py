@@ -5,15 +5,15 @@ All functions are batched over the leading dimensions of ``params``
 on the device of ``params``, and default to complex128 (``dtype=torch.complex64``
 opt-in). Wire 0 is the most significant bit of a basis index.
 
-Differentiation (``diff_method``):
+Differentiation (``diff_method``, default ``"auto"``; names and the ``auto`` rule in
+:mod:`qgm.sim.diff`):
 
-* ``"backprop"``: autograd through the fused kernels; small differentiated runs
-  (``batch · 2**n`` up to :data:`~qgm.sim.evolve.STAGED_MAX_AMPLITUDES`) go
-  through one autograd node with a hand-written backward
-  (:class:`~qgm.sim.evolve.StagedEvolve`), same values and gradients;
-* ``"adjoint"``: reverse sweep un-computing the state (memory of two states);
+* ``"backprop"``: the whole circuit is one autograd node (:class:`~qgm.sim.evolve.Evolve`)
+  that keeps the states its closed-form backward reads, in reused buffers;
+* ``"adjoint"``: the same node un-computing the state instead (memory of three states);
 * ``"parameter-shift"``: shifted re-evaluation (also with finite ``shots``);
-* ``"auto"``: backprop for exact quantities, parameter shift with shots.
+* ``"auto"``: parameter shift with shots, else backprop while its saved states fit
+  the budget of :func:`~qgm.sim.diff.resolve_diff_method`, else adjoint.
 """
 from __future__ import annotations
 
@@ -23,19 +23,12 @@ import torch
 
 from qgm.circuits.circuit import Circuit
 from qgm.errors import ParameterError
-from qgm.sim.evolve import (
-    STAGED_MAX_AMPLITUDES,
-    AdjointEvolve,
-    StagedEvolve,
-    bind,
-    build_mats,
-    evolve,
-    staged_block_wires,
-    zero_state,
-)
-from qgm.sim.observables import Observable, pauli_expectations
-from qgm.sim.program import KIND_INPUT, KIND_PARAM, Program, compile_circuit
-from qgm.sim.sampling import check_shots, frequencies, sample_indices
+from qgm.sim.diff import DIFF_METHODS, canonical_diff_method, resolve_diff_method
+from qgm.sim.evolve import bind, zero_state
+from qgm.sim.executable import evolve_params, plan_kind, run
+from qgm.sim.observables import Observable, born, pauli_expectations
+from qgm.sim.program import Program, compile_circuit
+from qgm.sim.sampling import frequencies, sample_indices
 from qgm.sim.shift import ShiftMeasure
 from qgm.sim.validate import (
     as_angles,
@@ -44,19 +37,15 @@ from qgm.sim.validate import (
     check_initial_state,
     check_memory,
     check_sample_shots,
-    check_shot_count,
+    check_shots,
     observable_terms,
     real_dtype_of,
 )
 
 __all__ = ["state", "probs", "expval", "sample", "marginal", "DIFF_METHODS"]
 
-DIFF_METHODS = ("auto", "backprop", "adjoint", "parameter-shift")
-
-
-def _check_method(diff_method: str) -> None:
-    if diff_method not in DIFF_METHODS:
-        raise ParameterError(f"diff_method must be one of {DIFF_METHODS}, got {diff_method!r}")
+#: Largest n whose |0…0⟩ is kept as a cached read-only state (beyond, it is written per call).
+ZERO_CACHE_MAX_N = 16
 
 
 class _Bound:
@@ -69,7 +58,7 @@ class _Bound:
         inputs,
         initial_state: Optional[torch.Tensor],
         dtype: torch.dtype,
-        born: bool = True,
+        unit_norm: bool = True,
     ) -> None:
         if not isinstance(circuit, Circuit):
             raise ParameterError(f"circuit: expected a qgm.Circuit, got {type(circuit).__name__}")
@@ -83,53 +72,101 @@ class _Bound:
         self.n = circuit.n_qubits
         self.dtype = dtype
         shapes = [("params", self.params.shape[:-1]), ("inputs", self.inputs.shape[:-1])]
+        angles = broadcast_batch(*shapes)
         if initial_state is not None:
-            initial_state = check_initial_state(initial_state, self.n, unit_norm=born)
+            initial_state = check_initial_state(initial_state, self.n, unit_norm=unit_norm)
             shapes.append(("initial_state", initial_state.shape[:-1]))
         batch = broadcast_batch(*shapes)
         self.batch = batch
-        self.size = int(torch.Size(batch).numel())
-        check_memory(self.n, max(self.size, 1), dtype, self.device)
+        self.size = max(int(torch.Size(batch).numel()), 1)
+        # angles shared by the whole batch stay one row; otherwise one row per batch element
+        self.shared = int(torch.Size(angles).numel()) == 1
+        # a forward pass holds the returned state and one work state (and its inputs' angles)
+        check_memory(self.n, self.size, dtype, self.device, copies=2 + (initial_state is not None))
         self.circuit = circuit
         self.program: Program = compile_circuit(circuit)
         self.initial_state = initial_state
 
+    @property
+    def requires_grad(self) -> bool:
+        return torch.is_grad_enabled() and (
+            self.params.requires_grad or self.inputs.requires_grad
+            or (self.initial_state is not None and self.initial_state.requires_grad)
+        )
+
     def phi(self) -> torch.Tensor:
+        """Angles ``(1 or B, n_occ)``."""
+        if self.shared:
+            phi, _ = bind(self.program, self.params.reshape(1, self.params.shape[-1]),
+                          self.inputs.reshape(1, self.inputs.shape[-1]))
+            return phi
         phi, _ = bind(self.program, self.params.expand(*self.batch, -1), self.inputs)
         return phi
 
-    def psi0(self, b: int) -> torch.Tensor:
+    def psi0(self) -> Optional[torch.Tensor]:
+        """The initial states ``(B, 2**n)``; ``None`` for |0…0⟩ at large n (the executable writes it
+        into a buffer it has anyway instead of keeping a cached state)."""
         if self.initial_state is None:
-            return zero_state(self.n, 1, self.dtype, self.device).expand(b, -1)
+            return zero_state(self.n, self.size, self.dtype, self.device) if self.n <= ZERO_CACHE_MAX_N else None
         s = self.initial_state.to(dtype=self.dtype, device=self.device)
         return s.expand(*self.batch, -1).reshape(-1, 2**self.n)
 
     def need_mask(self) -> torch.Tensor:
-        kinds = torch.as_tensor(self.program.occ_kind)
-        return ((kinds == KIND_PARAM) & self.params.requires_grad) | (
-            (kinds == KIND_INPUT) & self.inputs.requires_grad
-        )
+        """Occurrences whose angle depends on a differentiated slot ``(n_occ,)`` bool."""
+        return torch.from_numpy(self.program.differentiated(self.params.requires_grad, self.inputs.requires_grad))
 
-    def run(self, phi: torch.Tensor, method: str) -> torch.Tensor:
-        """Final states ``(B, 2**n)`` for angles ``phi`` ``(B, n_occ)``."""
-        psi0 = self.psi0(phi.shape[0])
-        if method == "backprop" and self._staged(phi, psi0):
-            return StagedEvolve.apply(compile_circuit(self.circuit, staged_block_wires(self.n)), psi0, phi)
-        mats = build_mats(self.program, phi)
-        if method == "adjoint":
-            return AdjointEvolve.apply(self.program, psi0, *mats)
-        return evolve(self.program, psi0, mats)
-
-    def _staged(self, phi: torch.Tensor, psi0: torch.Tensor) -> bool:
-        """Whether the single-node backprop path (:class:`StagedEvolve`) applies: small,
-        differentiated runs of circuits with single-qubit stages of unitary gates."""
-        return (
-            torch.is_grad_enabled()
-            and (phi.requires_grad or psi0.requires_grad)
-            and phi.shape[0] << self.n <= STAGED_MAX_AMPLITUDES
-            and bool(self.program.groups)
-            and self.program.stages_unitary
+    def method(self, diff_method: str, shots: Optional[int], measured: bool) -> str:
+        """The concrete differentiation method of this call (validated in :mod:`qgm.sim.diff`)."""
+        name = canonical_diff_method(diff_method)
+        if not self.requires_grad:
+            if not measured and name == "parameter-shift":
+                resolve_diff_method(name, n_qubits=self.n, measured=False)  # raises: a state has no shift rule
+            return "backprop"
+        plan = self.program.plan(plan_kind(self.n, not self.shared and self.size > 1))
+        method = resolve_diff_method(
+            diff_method,
+            n_qubits=self.n,
+            batch_size=self.size,
+            shots=shots,
+            n_saved=len(plan.pair_points),
+            shiftable=self.program.shiftable(self.params.requires_grad, self.inputs.requires_grad),
+            measured=measured,
+            dtype=self.dtype,
+            device=self.device,
         )
+        if method == "parameter-shift" and self.initial_state is not None and self.initial_state.requires_grad:
+            raise ParameterError(
+                "initial_state requires grad but parameter shift differentiates only the circuit's angles; "
+                "use diff_method='backprop' or 'adjoint' (or 'auto') with shots=None, or detach initial_state"
+            )
+        return method
+
+    def states(self, method: str, output: str = "state") -> torch.Tensor:
+        """Final states ``(B, 2**n)``, differentiable (one autograd node) when anything requires grad.
+
+        A differentiated run also holds the gradient and its work states: 6 states with the
+        adjoint method, 4 plus the saved states with backprop (checked before allocating)."""
+        if self.requires_grad:
+            saved = len(self.program.plan(plan_kind(self.n, not self.shared and self.size > 1)).pair_points)
+            check_memory(self.n, self.size, self.dtype, self.device, copies=6 if method == "adjoint" else 4 + saved)
+        if self.shared:
+            p, x = self.params.reshape(1, -1), self.inputs.reshape(1, -1)
+        else:
+            p = self.params.expand(*self.batch, -1).reshape(self.size, -1)
+            x = self.inputs.expand(*self.batch, -1).reshape(self.size, -1)
+        return evolve_params(self.program, self.psi0(), p, x, "adjoint" if method == "adjoint" else "backprop",
+                             self.size, self.dtype, output)
+
+    def run(self, phi: torch.Tensor) -> torch.Tensor:
+        """Final states for angles ``phi`` without autograd: ``(B, 2**n)`` for 1 or B rows of angles,
+        ``(e·B, 2**n)`` for ``e·B`` rows (shifted evaluations, ``e``-major)."""
+        psi0 = self.psi0()
+        rows = phi.shape[0]
+        batch = self.size
+        if rows not in (1, self.size):
+            batch = rows
+            psi0 = None if psi0 is None else psi0.repeat(rows // self.size, 1)
+        return run(self.program, psi0, phi, batch, self.dtype)
 
     def shape(self, t: torch.Tensor) -> torch.Tensor:
         return t.reshape(*self.batch, *t.shape[1:])
@@ -159,47 +196,31 @@ def state(
     *,
     initial_state: Optional[torch.Tensor] = None,
     dtype: torch.dtype = torch.complex128,
-    diff_method: str = "backprop",
+    diff_method: str = "auto",
 ) -> torch.Tensor:
     """Final state vector ``(*batch, 2**n)`` of ``circuit`` from |0…0⟩ (or ``initial_state``)."""
-    _check_method(diff_method)
-    if diff_method == "parameter-shift":
-        raise ParameterError(
-            "diff_method='parameter-shift' differentiates measured quantities (probs, expval); "
-            "use 'backprop' or 'adjoint' for state"
-        )
-    b = _Bound(circuit, params, inputs, initial_state, dtype, born=False)  # evolution is linear: any vector
-    return b.shape(b.run(b.phi(), diff_method))
+    b = _Bound(circuit, params, inputs, initial_state, dtype, unit_norm=False)  # evolution is linear: any vector
+    return b.shape(b.states(b.method(diff_method, None, measured=False)))
 
 
-def _resolve(diff_method: str, shots: Optional[int], b: _Bound) -> str:
-    _check_method(diff_method)
-    check_shots(shots)
-    if diff_method == "auto":
-        return "parameter-shift" if shots is not None else "backprop"
-    if shots is not None and diff_method != "parameter-shift" and (
-        b.params.requires_grad or b.inputs.requires_grad
-    ):
-        raise ParameterError(
-            f"shots={shots} with diff_method={diff_method!r}: sampled estimates are only differentiable "
-            "with diff_method='parameter-shift' (or use shots=None for exact values)"
-        )
-    return diff_method
-
-
-def _measured(b: _Bound, method: str, measure_exact, shots: Optional[int], estimate) -> torch.Tensor:
-    """Shared driver of probs/expval: exact autograd, or parameter-shift (exact or shots)."""
-    phi = b.phi()
+def _measured(b: _Bound, method: str, measure_exact, shots: Optional[int], estimate, from_probs=None) -> torch.Tensor:
+    """Shared driver of probs/expval: exact autograd, or parameter-shift (exact or shots).
+    ``from_probs``: the exact quantity from the Born probabilities (the engine then returns
+    ``|ψ|²`` directly, without the state)."""
     if method == "parameter-shift" or shots is not None:
+        phi = b.phi().expand(b.size, -1)  # one row per batch element: shifted rows are e-major copies
+
         def measure(ph: torch.Tensor) -> torch.Tensor:
-            psi = b.run(ph, "backprop")
+            psi = b.run(ph)
             return measure_exact(psi) if shots is None else estimate(psi)
 
-        if method == "parameter-shift":
+        if method == "parameter-shift" and b.requires_grad:
             return ShiftMeasure.apply(measure, b.program, b.need_mask(), phi)
         with torch.no_grad():
             return measure(phi)
-    return measure_exact(b.run(phi, method))
+    if from_probs is not None:
+        return from_probs(b.states(method, "probs"))
+    return measure_exact(b.states(method))
 
 
 def probs(
@@ -220,18 +241,18 @@ def probs(
     (seeded by ``generator``), differentiable with parameter shift.
     """
     check_generator(generator)
-    check_shot_count(shots)
+    shots = check_shots(shots)
     b = _Bound(circuit, params, inputs, initial_state, dtype)
-    method = _resolve(diff_method, shots, b)
+    method = b.method(diff_method, shots, measured=True)
     ws = list(range(b.n)) if wires is None else list(wires)
 
     def exact(psi: torch.Tensor) -> torch.Tensor:
-        return marginal(psi.real**2 + psi.imag**2, ws, b.n)
+        return marginal(born(psi), ws, b.n)
 
     def estimate(psi: torch.Tensor) -> torch.Tensor:
         return frequencies(exact(psi), shots, generator)  # type: ignore[arg-type]
 
-    return b.shape(_measured(b, method, exact, shots, estimate))
+    return b.shape(_measured(b, method, exact, shots, estimate, lambda p: marginal(p, ws, b.n)))
 
 
 def _rotate_to_z(psi: torch.Tensor, string: str, n: int) -> torch.Tensor:
@@ -285,9 +306,9 @@ def expval(
     A list of observables (strings or sums) gives ``(*batch, k)``.
     """
     check_generator(generator)
-    check_shot_count(shots)
+    shots = check_shots(shots)
     b = _Bound(circuit, params, inputs, initial_state, dtype)
-    method = _resolve(diff_method, shots, b)
+    method = b.method(diff_method, shots, measured=True)
     many = isinstance(observable, (list, tuple)) and observable and all(
         isinstance(o, str) or (isinstance(o, (list, tuple)) and o and isinstance(o[0], (list, tuple)))
         for o in observable
@@ -320,10 +341,10 @@ def sample(
 
     Indices refer to ``wires`` (default all; first wire = most significant bit).
     """
-    check_sample_shots(shots, 1)
+    shots = check_shots(shots, allow_none=False)
     check_generator(generator)
     with torch.no_grad():
-        p = probs(circuit, params, inputs, wires=wires, initial_state=initial_state, dtype=dtype, diff_method="backprop")
+        p = probs(circuit, params, inputs, wires=wires, initial_state=initial_state, dtype=dtype)
         flat = p.reshape(-1, p.shape[-1])
         check_sample_shots(shots, flat.shape[0])
         idx = sample_indices(flat, shots, generator)

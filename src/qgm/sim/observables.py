@@ -13,7 +13,7 @@ import torch
 
 from qgm.errors import ParameterError
 
-__all__ = ["PauliTerm", "parse_observable", "pauli_expectations", "Observable"]
+__all__ = ["PauliTerm", "parse_observable", "pauli_expectations", "born", "Observable"]
 
 Observable = Union[str, Sequence[tuple[float, str]]]
 
@@ -57,6 +57,12 @@ def parse_observable(obs: Observable, n: int) -> list[PauliTerm]:
             )
         terms.append(PauliTerm(float(coef), s))
     return terms
+
+
+def born(psi: torch.Tensor) -> torch.Tensor:
+    """Born probabilities ``|ψ|²`` of states ``psi`` ``(..., 2**n)`` (real, differentiable)."""
+    r = torch.view_as_real(psi)
+    return r[..., 0] ** 2 + r[..., 1] ** 2
 
 
 def _parity(x: np.ndarray) -> np.ndarray:

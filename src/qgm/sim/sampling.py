@@ -17,14 +17,9 @@ from typing import Optional
 import torch
 
 from qgm.errors import ParameterError
+from qgm.sim.validate import check_shots  # re-exported: the one shots validator lives in validate
 
 __all__ = ["check_shots", "sample_indices", "frequencies"]
-
-
-def check_shots(shots: Optional[int], field: str = "shots") -> None:
-    """A ParameterError unless ``shots`` is None (exact) or a positive int."""
-    if shots is not None and (not isinstance(shots, int) or isinstance(shots, bool) or shots < 1):
-        raise ParameterError(f"{field}: expected a positive integer or None (exact), got {shots!r}")
 
 
 def sample_indices(p: torch.Tensor, shots: int, generator: Optional[torch.Generator]) -> torch.Tensor:

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 import torch
 
-from qgm.errors import ParameterError, ResourceError, brief
+from qgm.errors import ParameterError, QGMError, ResourceError, brief
 
 __all__ = [
-    "real_dtype_of", "as_angles", "check_memory", "available_bytes", "COMPLEX_DTYPES", "check_generator",
-    "check_initial_state", "broadcast_batch", "check_coefficients", "observable_terms", "check_sample_shots",
-    "check_shot_count",
-    "NORM_ATOL", "MAX_SHOTS",
+    "real_dtype_of", "as_angles", "check_memory", "check_shots", "gib", "available_bytes", "COMPLEX_DTYPES",
+    "check_generator", "check_initial_state", "broadcast_batch", "check_coefficients", "observable_terms",
+    "check_sample_shots", "NORM_ATOL", "MAX_SHOTS", "MAX_COEFFICIENT",
 ]
 
 #: Largest coefficient magnitude of a Pauli sum: its square and a sum of many such terms stay finite in float64.
@@ -75,10 +74,29 @@ def as_angles(
         raise ParameterError(
             f"{field}: expected shape (..., {n}) (one entry per slot), got {tuple(t.shape)}"
         )
-    if t.numel() and not bool(torch.isfinite(t.detach()).all()):
+    if t.numel() and not bool(torch.isfinite(t.detach().sum())):  # NaN and inf propagate into the sum
         bad = torch.nonzero(~torch.isfinite(t.detach()))[0].tolist()
         raise ParameterError(f"{field}: non-finite value (NaN or inf) at index {bad}; check the optimiser or the data")
     return t
+
+
+def check_shots(shots: Any, field: str = "shots", *, allow_none: bool = True,
+                error: type[QGMError] = ParameterError) -> Optional[int]:
+    """``shots`` as ``None`` (exact) or a positive ``int``; anything else is a ParameterError.
+
+    The one shots validator of qgm (engine, losses and models call it). NumPy
+    integers are accepted and returned as ``int``; booleans, floats, zero and
+    negative counts are refused, and so is ``None`` where ``allow_none=False``
+    (a sample count that must be given). ``error``: the class raised (``ConfigError``
+    where the count comes from a configuration).
+    """
+    if shots is None and allow_none:
+        return None
+    if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1:
+        raise error(f"{field}: expected a positive integer or None (exact), got {brief(shots)}")
+    if shots > MAX_SHOTS:
+        raise error(f"{field}: {brief(shots)} is more than MAX_SHOTS=2**53 (counts stay exact in float64); use fewer")
+    return int(shots)
 
 
 def available_bytes(device: torch.device) -> int:
@@ -96,9 +114,24 @@ def available_bytes(device: torch.device) -> int:
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
+def gib(nbytes: int) -> str:
+    """``nbytes`` as ``"X.Y GiB"`` in integer arithmetic (a float division overflows beyond 2**1024
+    bytes, i.e. at about 1,020 qubits); beyond 2**50 GiB as ``"2^k GiB"`` (``k`` = floor of log2)."""
+    nbytes = int(nbytes)
+    tenths = (nbytes * 10) >> 30
+    if tenths < 10 << 50:
+        return f"{tenths // 10}.{tenths % 10} GiB"
+    return f"2^{nbytes.bit_length() - 31} GiB"
+
+
+def _gib_power(per: int, n: int) -> str:
+    """:func:`gib` of ``per * 2**n`` bytes, without building a huge integer for huge ``n``."""
+    return gib(per << n) if n <= 100_000 else f"2^{per.bit_length() - 1 + n - 30} GiB"
+
+
 def check_memory(n_qubits: int, batch: int, dtype: torch.dtype, device: torch.device, copies: int = 4) -> None:
     """Refuse work whose state vectors (``copies`` of ``(batch, 2**n)``) cannot fit."""
-    from qgm.limits import format_bytes, power_bytes, power_text
+    from qgm.limits import power_bytes
 
     per = copies * batch * torch.empty(0, dtype=dtype).element_size()
     need = power_bytes(per, n_qubits)  # a float: no overflow for any number of qubits
@@ -107,9 +140,9 @@ def check_memory(n_qubits: int, batch: int, dtype: torch.dtype, device: torch.de
     have = available_bytes(device)
     if need > have:
         raise ResourceError(
-            f"n_qubits={n_qubits} with batch {batch} needs {power_text(per, n_qubits)} ({copies} state copies of "
-            f"{dtype}) but {device} has {format_bytes(have)} free; use fewer qubits or a smaller batch, "
-            f"or dtype=torch.complex64"
+            f"n_qubits={n_qubits} with batch {batch} needs about {_gib_power(per, n_qubits)} ({copies} state copies "
+            f"of {dtype}) but {device} has {gib(have)} free; use fewer qubits or a smaller batch, "
+            f"dtype=torch.complex64, or diff_method='adjoint' for gradients"
         )
 
 
@@ -189,21 +222,12 @@ def observable_terms(observables: Sequence[Any], n: int) -> list[Any]:
                              f"of those, got {brief(observables)}") from None
 
 
-def check_shot_count(shots: Any, exact_allowed: bool = True) -> None:
-    """A ParameterError unless ``shots`` is a positive int of at most :data:`MAX_SHOTS` (or None, if allowed)."""
-    if shots is None and exact_allowed:
-        return
-    if isinstance(shots, bool) or not isinstance(shots, int) or not 1 <= shots <= MAX_SHOTS:
-        none = " or None (exact)" if exact_allowed else ""
-        raise ParameterError(f"shots: expected a positive integer (at most 2**53){none}, got {brief(shots)}")
-
-
 def check_sample_shots(shots: Any, rows: int) -> None:
     """A ParameterError unless ``shots`` is a positive int (at most :data:`MAX_SHOTS`) whose ``(rows, shots)``
     indices fit the memory budget (:mod:`qgm.limits`)."""
     from qgm.limits import SAMPLE_COPIES, check_bytes
 
-    check_shot_count(shots, exact_allowed=False)
+    shots = check_shots(shots, allow_none=False)
     check_bytes(SAMPLE_COPIES * 8 * max(rows, 1) * shots, "shots", f"{rows} x {shots} samples", "draw fewer samples")
 
 

@@ -13,8 +13,10 @@ The ``M`` initialisations are independent rows of one parameter tensor
   ``Σ_m C(θ_m)``; row ``m`` of the gradient is ``∇C(θ_m)`` because rows do not
   interact. Needed for many slots (``index="all"``).
 
-``"auto"`` takes ``"shift"`` for one shiftable slot without a
-``shots``-incompatibility, else ``"adjoint"`` (low memory). Rows are processed
+Method names and the ``"auto"`` rule are the engine's (:func:`qgm.sim.resolve_diff_method`:
+``"shift"`` is its spelling of ``"parameter-shift"``; auto takes the shift route with
+shots or for one shiftable slot, else backprop or adjoint by memory); the route
+is reported as ``"shift"``, ``"backprop"`` or ``"adjoint"``. Rows are processed
 in chunks of at most :data:`CHUNK_AMPLITUDES` amplitudes.
 """
 from __future__ import annotations
@@ -27,12 +29,14 @@ from qgm import sim
 from qgm.circuits import Circuit
 from qgm.circuits.circuit import Param
 from qgm.circuits.gates import GATES, ShiftRule
-from qgm.errors import ConfigError
+from qgm.errors import ConfigError, ParameterError
+from qgm.sim.diff import DIFF_METHODS, resolve_diff_method
 from qgm.trainability.costs import ScanCost
 
 __all__ = ["GRAD_METHODS", "CHUNK_AMPLITUDES", "shift_rule_of", "resolve_method", "values_and_gradients"]
 
-GRAD_METHODS = ("auto", "shift", "backprop", "adjoint")
+#: Accepted names (the engine's list; "shift" is accepted as "parameter-shift").
+GRAD_METHODS = DIFF_METHODS
 #: Amplitudes per engine call (2**22 complex128 = 64 MiB per state copy).
 CHUNK_AMPLITUDES = 1 << 22
 
@@ -53,19 +57,20 @@ def shift_rule_of(circuit: Circuit, k: int) -> Optional[tuple[ShiftRule, float]]
 
 def resolve_method(circuit: Circuit, index: Sequence[int], method: str, shots: Optional[int]) -> str:
     """The gradient route for slots ``index`` (see module docstring); ConfigError if impossible."""
-    if method not in GRAD_METHODS:
-        raise ConfigError(f"grad_method must be one of {GRAD_METHODS}, got {method!r}")
     shiftable = all(shift_rule_of(circuit, k) is not None for k in index)
-    if method == "auto":
-        method = "shift" if shots is not None or (len(index) == 1 and shiftable) else "adjoint"
-    if method == "shift" and not shiftable:
+    try:
+        route = resolve_diff_method(
+            method, circuit=circuit, batch_size=max(1, CHUNK_AMPLITUDES >> circuit.n_qubits), shots=shots,
+            n_diff_params=len(index), shiftable=shiftable, field="grad_method",
+        )
+    except ParameterError as err:  # a scan's method is configuration: report it as such
+        raise ConfigError(str(err)) from None
+    if route == "parameter-shift" and not shiftable:
         raise ConfigError(
             f"grad_method 'shift': a differentiated slot of {list(index)} is shared or has no shift rule; "
             "use 'adjoint' (exact) or differentiate another params_index"
         )
-    if shots is not None and method != "shift":
-        raise ConfigError(f"shots={shots} needs grad_method 'shift' (or 'auto'), got {method!r}")
-    return method
+    return "shift" if route == "parameter-shift" else route
 
 
 def _chunks(m: int, n: int) -> list[slice]:
