@@ -116,3 +116,21 @@ def reference_state_torch(circuit: Circuit, params: torch.Tensor, inputs: torch.
         psi = torch.tensordot(u, psi, dims=(list(range(k, 2 * k)), list(op.wires)))
         psi = torch.movedim(psi, list(range(k)), list(op.wires))
     return psi.reshape(-1)
+
+
+def refused_quickly(call, prefix: str, message: str, seconds: float) -> str:
+    """The text of the one-line ConfigError ``call()`` raises, checked to start with ``prefix``, contain
+    ``message`` and come within ``seconds`` of wall time."""
+    import time
+
+    import pytest
+
+    from qgm.errors import ConfigError
+
+    start = time.perf_counter()
+    with pytest.raises(ConfigError) as info:
+        call()
+    text = str(info.value)
+    assert text.startswith(prefix) and message in text and "\n" not in text, text
+    assert time.perf_counter() - start < seconds
+    return text

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import yaml
 
+from qgm.circuits import Circuit
 from qgm.cli import COMMANDS, main
 from qgm.errors import ConfigError
 from qgm.train import read_records
@@ -165,3 +166,75 @@ def test_threads_option(monkeypatch, capsys):
         assert "QGM_THREADS" in capsys.readouterr().err
     finally:
         torch.set_num_threads(before)
+
+
+def test_version_and_global_options_after_the_command(capsys):
+    import torch
+
+    import qgm
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out.strip() == f"qgm {qgm.__version__}"
+    threads = torch.get_num_threads()
+    try:
+        assert main(["list", "models", "--threads", "2"]) == 0 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+    with pytest.raises(ConfigError, match="KIND: 'gatez' unknown"):
+        main(["list", "gatez", "--debug"])
+
+
+def test_list_is_complete_and_filters(capsys):
+    from qgm.circuits import ANSATZE, GATES
+    from qgm.losses.adversarial import ADVERSARIAL_LOSSES
+    from qgm.models.discriminators import DISCRIMINATORS
+
+    assert main(["list", "--json"]) == 0
+    names = json.loads(capsys.readouterr().out)
+    assert names["ansatzes"] == sorted(ANSATZE) and names["gates"] == sorted(GATES)
+    assert names["adversarial_losses"] == sorted(ADVERSARIAL_LOSSES) and names["discriminators"] == sorted(DISCRIMINATORS)
+    assert names["schedules"] == ["cosine", "exponential", "none", "step"] and "layerwise" in names["callbacks"]
+    assert {"initializers", "plateau_costs", "datasets", "models", "losses", "optimizers", "metrics"} <= set(names)
+    assert main(["list", "ansatzes", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"ansatzes": sorted(ANSATZE)}
+
+
+def test_a_closed_stdout_ends_quietly(monkeypatch, capsys):
+    class Closed:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", Closed())
+    assert main(["list", "--json"]) == 141
+    assert capsys.readouterr().err == ""
+
+
+def test_operating_system_errors_are_one_line(config_file, monkeypatch, capsys):
+    import qgm.atomic
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", "runs/cli_bas22/config.yaml")
+
+    monkeypatch.setattr(qgm.atomic, "atomic_write", full)
+    assert main(["train", str(config_file), "--set", "train.steps=1"]) == 1
+    assert capsys.readouterr().err == "qgm train: error: No space left on device: runs/cli_bas22/config.yaml\n"
+
+
+def test_progress_bars_for_geometry_and_within_plateau_points(tmp_path, capsys):
+    qasm = tmp_path / "c.qasm"
+    qasm.write_text(Circuit(2).ry(0).cx(0, 1).ry(1).to_qasm())
+    assert main(["geometry", str(qasm), "--n-pairs", "50", "--bins", "10"]) == 0
+    err = capsys.readouterr().err
+    assert "geometry" in err and "3/3" in err and "entangling capability" in err
+    cfg = {"ansatz": {"name": "hardware_efficient"}, "n_qubits": [2, 3], "n_inits": 40, "n_boot": 10, "plot": False,
+           "scans": [{"cost": "global", "depth": "n"}]}
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(cfg))
+    assert main(["plateau", str(tmp_path / "p.yaml"), "--out", str(tmp_path / "p")]) == 0
+    err = capsys.readouterr().err
+    assert "global depth=n n=2:" in err and "global depth=n n=3:" in err and "0/40" in err
+    assert main(["plateau", str(tmp_path / "p.yaml"), "--out", str(tmp_path / "p2"), "--no-progress"]) == 0
+    assert "/40" not in capsys.readouterr().err

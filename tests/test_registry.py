@@ -4,7 +4,7 @@ import pytest
 from qgm.circuits.init import register_init
 from qgm.errors import ConfigError
 from qgm.models.discriminators import register_discriminator
-from qgm.registry import Registry, add_unique
+from qgm.registry import Registry, add_unique, did_you_mean, plural
 
 
 def test_create_checks_names_and_options():
@@ -17,8 +17,20 @@ def test_create_checks_names_and_options():
     assert reg.create("box", size=3) == ("box", 3) and reg.names() == ["box"] and "box" in reg
     with pytest.raises(ConfigError, match="unknown widget 'ball'; known widgets: box"):
         reg.create("ball")
-    with pytest.raises(ConfigError, match=r"widget 'box' got unknown option\(s\) \['colour'\]; allowed: size"):
+    with pytest.raises(ConfigError, match="^unknown widget 'bxo' \\(did you mean 'box'\\?\\); known widgets: box$"):
+        reg.create("bxo")
+    with pytest.raises(ConfigError, match="^colour: unknown option of widget 'box'; allowed: size$"):
         reg.create("box", colour="red")
+    with pytest.raises(ConfigError, match="^sise: unknown option of widget 'box' \\(did you mean 'size'\\?\\)"):
+        reg.create("box", sise=2)
+    assert reg.options("box") == ["size"] and reg.options("box", fixed=("size",)) == []
+    assert [] not in reg and 3 not in reg  # unhashable or odd names are simply absent
+
+
+def test_plurals_and_suggestions():
+    assert [plural(k) for k in ("loss", "model", "metric", "box")] == ["losses", "models", "metrics", "boxes"]
+    assert did_you_mean("stpes", ["steps", "seed"]) == " (did you mean 'steps'?)"
+    assert did_you_mean("zzz", ["steps"]) == "" and did_you_mean(["x"], ["x"]) == "" and did_you_mean("a" * 500, ["a"]) == ""
 
 
 def test_a_name_cannot_be_taken_twice():

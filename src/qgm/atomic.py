@@ -16,9 +16,28 @@ from typing import IO, Any, Callable, Union
 import numpy as np
 import torch
 
-__all__ = ["atomic_write", "atomic_text", "atomic_json", "atomic_torch_save", "atomic_npy", "fsync_dir"]
+from qgm.errors import ConfigError
+
+__all__ = [
+    "atomic_write", "atomic_text", "atomic_json", "atomic_torch_save", "atomic_npy", "atomic_savefig", "fsync_dir",
+    "make_folder",
+]
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+
+def make_folder(folder: PathLike, field: str, what: str = "the run") -> bool:
+    """Create ``folder`` (and its parents) unless it exists; whether it was created. A ConfigError naming ``field``
+    when it is a file or cannot be created."""
+    name = os.fspath(folder)
+    if os.path.lexists(name) and not os.path.isdir(name):
+        raise ConfigError(f"{field}: {name} is a file, not a folder; give a folder for {what}")
+    made = not os.path.lexists(name)
+    try:
+        os.makedirs(name, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{field}: cannot create the folder {name} ({exc.strerror}); choose a writable path") from None
+    return made
 
 
 def fsync_dir(folder: PathLike) -> None:
@@ -78,3 +97,9 @@ def atomic_torch_save(obj: Any, path: PathLike) -> None:
 def atomic_npy(path: PathLike, array: np.ndarray) -> None:
     """``np.save(array)`` (no pickles) to ``path`` atomically."""
     atomic_write(path, lambda f: np.save(f, np.asarray(array), allow_pickle=False))
+
+
+def atomic_savefig(fig: Any, path: PathLike, **kwargs: Any) -> None:
+    """``fig.savefig`` (a Matplotlib figure) to ``path`` atomically; the format comes from the suffix (default png)."""
+    fmt = kwargs.pop("format", None) or (os.path.splitext(os.fspath(path))[1][1:].lower() or "png")
+    atomic_write(path, lambda f: fig.savefig(f, format=fmt, **kwargs))

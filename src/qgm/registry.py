@@ -13,19 +13,34 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, Optional, TypeVar
 
-from qgm.errors import ConfigError
+from qgm.errors import ConfigError, QGMError, brief, key_name
 
 T = TypeVar("T", bound=Callable[..., Any])
 
-__all__ = ["add_unique", "did_you_mean", "Registry", "DATASETS", "MODELS", "LOSSES", "OPTIMIZERS", "METRICS", "CALLBACKS"]
+__all__ = [
+    "add_unique", "did_you_mean", "plural", "OPTION_ERRORS", "Registry", "DATASETS", "MODELS", "LOSSES", "OPTIMIZERS",
+    "METRICS", "CALLBACKS",
+]
+
+
+#: What a factory raises when it is handed option values of the wrong kind (it fails in whatever it calls
+#: first); :meth:`Registry.create` and the config resolver turn these into one-line ConfigErrors.
+OPTION_ERRORS = (TypeError, ValueError, OverflowError, IndexError, KeyError, AttributeError)
 
 
 def did_you_mean(name: Any, known: Iterable[str]) -> str:
     """``" (did you mean 'x'?)"`` for the closest known name, or ``""`` when nothing is close."""
-    close = difflib.get_close_matches(str(name), list(known), n=1, cutoff=0.6)
+    if not isinstance(name, str) or len(name) > 100:
+        return ""
+    close = difflib.get_close_matches(name, [str(k) for k in known], n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def plural(kind: str) -> str:
+    """``"loss"`` -> ``"losses"``, ``"model"`` -> ``"models"``."""
+    return kind + ("es" if kind.endswith(("s", "x", "ch", "sh")) else "s")
 
 
 def add_unique(table: dict[str, Any], kind: str, name: str, item: T) -> T:
@@ -68,28 +83,53 @@ class Registry(Generic[T]):
             return self._items[name]
         except (KeyError, TypeError):
             known = ", ".join(sorted(self._items)) or "none"
-            raise ConfigError(f"unknown {self.kind} {name!r}{did_you_mean(name, self._items)}; known {self.kind}s: "
-                              f"{known}") from None
+            raise ConfigError(f"unknown {self.kind} {brief(name)}{did_you_mean(name, self._items)}; known "
+                              f"{plural(self.kind)}: {known}") from None
+
+    def options(self, name: str, fixed: Iterable[str] = ()) -> Optional[list[str]]:
+        """The option names factory ``name`` takes besides the ``fixed`` ones the caller passes
+        (None when it takes any keyword)."""
+        params = inspect.signature(self.get(name)).parameters
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return None
+        skip = {"self", *fixed}
+        return [p for p, v in params.items() if p not in skip and v.kind is not v.VAR_POSITIONAL]
+
+    def check_options(self, name: str, options: Iterable[str], fixed: Iterable[str] = ()) -> T:
+        """The factory ``name``; a ConfigError ``"<option>: unknown option of <kind> '<name>' (did you mean
+        ...?); allowed: ..."`` for an option it does not take (``fixed`` ones are the caller's, not listed)."""
+        factory = self.get(name)
+        allowed = self.options(name, fixed)
+        if allowed is not None:
+            for key in options:
+                if key not in allowed:
+                    raise ConfigError(
+                        f"{key_name(key)}: unknown option of {self.kind} '{name}'{did_you_mean(key, allowed)}; "
+                        f"allowed: {', '.join(allowed) or 'none'}"
+                    )
+        return factory
 
     def create(self, name: str, **kwargs: Any) -> Any:
-        """Call the factory ``name`` with ``kwargs``, turning bad keywords into ConfigErrors."""
-        factory = self.get(name)
-        sig = inspect.signature(factory)
-        accepts_var_kw = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
-        if not accepts_var_kw:
-            unknown = sorted(set(kwargs) - set(sig.parameters))
-            if unknown:
-                allowed = ", ".join(p for p in sig.parameters if p != "self")
-                raise ConfigError(
-                    f"{self.kind} '{name}' got unknown option(s) {unknown}; allowed: {allowed}"
-                )
-        return factory(**kwargs)
+        """Call the factory ``name`` with ``kwargs``, turning unknown or missing keywords into ConfigErrors."""
+        factory = self.check_options(name, kwargs)
+        params = inspect.signature(factory).parameters.values()
+        missing = [p.name for p in params if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                   and p.name not in kwargs]
+        if missing:
+            raise ConfigError(f"{missing[0]}: required option of {self.kind} '{name}' missing")
+        try:
+            return factory(**kwargs)
+        except QGMError:
+            raise
+        except OPTION_ERRORS as exc:
+            raise ConfigError(f"{self.kind} '{name}': bad option value ({type(exc).__name__}: "
+                              f"{str(exc)[:160]}); options given: {brief(kwargs)}") from None
 
     def names(self) -> list[str]:
         return sorted(self._items)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._items
+        return isinstance(name, str) and name in self._items
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())

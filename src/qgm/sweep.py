@@ -27,6 +27,7 @@ import hashlib
 import io
 import itertools
 import json
+import math
 import multiprocessing
 import os
 import statistics
@@ -39,7 +40,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 from tqdm.auto import tqdm
 
-from qgm.atomic import atomic_json, atomic_text
+from qgm.atomic import atomic_json, atomic_text, make_folder
 from qgm.errors import ConfigError
 
 __all__ = [
@@ -99,10 +100,10 @@ def expand_trials(kind: str, base: dict[str, Any], grid: Sequence[tuple[str, lis
         raise ConfigError(f"kind: expected one of {KINDS}, got {kind!r}")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"--seeds: expected a positive integer, got {seeds!r}")
-    points = list(itertools.product(*[values for _, values in grid]))
-    total = len(points) * seeds
+    total = math.prod(len(values) for _, values in grid) * seeds  # counted before the product is made
     if total > MAX_TRIALS:
         raise ConfigError(f"--grid/--seeds: {total} trials exceed the limit of {MAX_TRIALS}; split the sweep")
+    points = list(itertools.product(*[values for _, values in grid]))
     trials = []
     for values in points:
         config = base
@@ -239,7 +240,7 @@ def run_sweep(
     """Run the missing trials of ``trials`` into ``out`` and aggregate every finished one (see module docstring)."""
     workers = check_executor(executor, workers)
     root = Path(out)
-    root.mkdir(parents=True, exist_ok=True)
+    make_folder(root, "--out", "the sweep")
     atomic_json(root / "trials.json", [{"key": t.key, "kind": t.kind, "claim": t.claim, "seed": t.seed,
                                         "point": [list(p) for p in t.point], "config": t.config} for t in trials])
     todo = [t for t in trials if _finished(root, t) is None]

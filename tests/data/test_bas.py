@@ -64,3 +64,14 @@ def test_bits_roundtrip():
     d = BarsAndStripes(2, 2)
     for idx, bits in zip(range(16), itertools.product((0, 1), repeat=4)):
         np.testing.assert_array_equal(d.bits(torch.tensor([idx]))[0], bits)
+
+
+def test_sizes_are_checked_before_allocating():
+    from qgm.errors import ResourceError
+
+    with pytest.raises(ResourceError, match=r"^rows, cols: 64 bits would need \(2\*\*64,\) vectors \(272.0 EiB\); "
+                                            r"datasets hold at most MAX_BITS=24 bits"):
+        DATASETS.create("bas", rows=8, cols=8)
+    with pytest.raises(ResourceError, match=r"10000000000000000000000 bits would need \(2\*\*10000000000000000000000,\)"):
+        DATASETS.create("bas", rows=10**22, cols=1)
+    assert BarsAndStripes(4, 5).n_bits == 20

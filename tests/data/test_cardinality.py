@@ -33,3 +33,17 @@ def test_seeded_split():
 def test_errors(options, match):
     with pytest.raises(ConfigError, match=match):
         DATASETS.create("cardinality", **{"n": 8, **options})
+
+
+def test_sizes_and_seeds_are_checked_before_allocating():
+    import time
+
+    from qgm.errors import ResourceError
+
+    start = time.perf_counter()
+    with pytest.raises(ResourceError, match=r"^n: 30 bits would need \(2\*\*30,\) vectors \(17.0 GiB\); .*MAX_BITS=24"):
+        DATASETS.create("cardinality", n=30, k=15)
+    assert time.perf_counter() - start < 1.0  # refused before the 2**30 strings are enumerated
+    for seed in (-1, 2**63, None, 0.5):
+        with pytest.raises(ConfigError, match=r"^seed: expected an integer seed in \[0, 2\*\*63 - 1\]"):
+            DATASETS.create("cardinality", n=6, k=3, seed=seed)

@@ -76,7 +76,8 @@ def test_batched_rows_and_initial_state_gradient():
     c = random_circuit(4, 25, rng, inputs=2)
     th = torch.tensor(rng.uniform(-3, 3, (3, c.n_params)), requires_grad=True)
     x = torch.tensor(rng.uniform(-3, 3, (3, c.n_inputs)))
-    s0 = torch.tensor(rng.normal(size=(3, 16)) + 1j * rng.normal(size=(3, 16)), requires_grad=True)
+    z = rng.normal(size=(3, 16)) + 1j * rng.normal(size=(3, 16))
+    s0 = torch.tensor(z / np.linalg.norm(z, axis=1, keepdims=True), requires_grad=True)  # probs need unit norm
     w = torch.tensor(rng.normal(size=16))
     for m in ("backprop", "adjoint"):
         g_th, g_s0 = torch.autograd.grad(

@@ -1,7 +1,7 @@
 """Config schema: typed parsing, key-path errors, overrides, round trip."""
 import pytest
 
-from qgm.errors import ConfigError
+from qgm.errors import ConfigError, QGMError
 from qgm.train import apply_overrides, build_run, parse_config
 from qgm.train.config import yaml_load
 
@@ -21,7 +21,7 @@ def with_(*overrides: str) -> dict:
 
 
 def error_of(raw: dict, build: bool = False) -> str:
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(QGMError) as info:
         build_run(raw) if build else parse_config(raw)
     return str(info.value)
 
@@ -44,7 +44,7 @@ def test_defaults_and_round_trip():
         ("train.steps=0", "train.steps: must be >= 1"),
         ("train.batch_size=-4", "train.batch_size: must be >= 1"),
         ("train.progress=3", "train.progress: expected true/false"),
-        ("seed=-1", "seed: must be >= 0"),
+        ("seed=-1", "seed: expected an integer seed in [0, 2**63 - 1], got -1"),
         ("metrics=kl", "metrics: expected a list"),
         ("metrics=[kl, 3]", "metrics[1]: expected a string"),
         ("optimizer.lr=-0.1", "optimizer.lr: must be > 0"),
@@ -53,7 +53,7 @@ def test_defaults_and_round_trip():
         ("train.early_stop={metric: kl, patience: 2}", "train.early_stop: give exactly one"),
         ("train.early_stop={metric: tv, below: 0.1}", "train.early_stop.metric"),
         ("train.early_stop={metric: kl, below: 0.1, patiense: 2}", "train.early_stop.patiense: unknown key"),
-        ("name=a/b", "name: use letters"),
+        ("name=a/b", "name: use letters, digits"),
     ],
 )
 def test_schema_errors_name_the_key(override, path):
@@ -75,10 +75,10 @@ def test_missing_sections():
         ("dataset.name=bass", "dataset.name: unknown dataset 'bass'"),
         ("dataset.rows=0", "dataset.rows: expected an integer >= 1"),
         ("loss.sigma=2", "loss.sigma: unknown option of loss 'mmd'"),
-        ("optimizer.momentum=0.9", "optimizer: optimizer 'adam' got unknown option(s) ['momentum']"),
+        ("optimizer.momentum=0.9", "optimizer.momentum: unknown option of optimizer 'adam'"),
         ("metrics=[kl, accuracy]", "metrics[1]: unknown metric 'accuracy'"),
         ("optimizer={generator: {name: adam}, discriminator: {name: sgd}}", "optimizer: QCBM takes one optimizer"),
-        ("schedule={name: step, step_sise: 3}", "schedule 'step'"),
+        ("schedule={name: step, step_sise: 3}", "schedule.step_sise: unknown option of schedule 'step' (did you mean"),
     ],
 )
 def test_build_errors_name_the_section(override, expected):
@@ -112,3 +112,49 @@ def test_per_player_optimizer_parses():
     cfg = parse_config(with_("optimizer={generator: {name: adam, lr: 0.01}, discriminator: {name: sgd, lr: 0.1}}"))
     assert cfg.per_player and cfg.optimizer["discriminator"].name == "sgd"
     assert cfg.to_dict()["optimizer"]["generator"] == {"name": "adam", "lr": 0.01}
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        (["train.stpes=3"], "train.stpes: unknown key (did you mean 'steps'?); allowed keys: steps,"),
+        (["metrix=[kl]"], "metrix: unknown key (did you mean 'metrics'?)"),
+        (["loss.name=mmdd"], "loss.name: unknown loss 'mmdd' (did you mean 'mmd'?); known losses: "),
+        (["model.name=qcmb"], "model.name: unknown model 'qcmb' (did you mean 'qcbm'?); known models: "),
+        (["loss.sigams=[1]"], "loss.sigams: unknown option of loss 'mmd' (did you mean 'sigmas'?)"),
+        (["optimizer={name: lbfgs, max_itr: 2}"],
+         "optimizer.max_itr: unknown option of optimizer 'lbfgs' (did you mean 'max_iter'?); allowed: lr, max_iter, "
+         "history_size, tolerance_grad, tolerance_change, line_search_fn"),
+        (["optimizer={generator: {name: adam, bta: 1}, discriminator: {name: sgd}}"],
+         "optimizer.generator.bta: unknown option of optimizer 'adam'"),
+        (["optimizer.betas=[2]"], "optimizer 'adam': bad option value (ValueError: Invalid beta parameter"),
+        (["seed=1180591620717411303424"], "seed: expected an integer seed in [0, 2**63 - 1], got 1180591620717411303424"),
+        (["dataset={name: cardinality, n: 6, k: 3, seed: -5}"], "dataset.seed: expected an integer seed in [0, 2**63"),
+        (["schedule={name: step, step_size: 0}"], "schedule.step_size: expected an integer >= 1, got 0"),
+        (["schedule={name: step, gamma: .nan}"], "schedule.gamma: expected a finite number > 0, got nan"),
+        (["schedule={name: cosine, eta_min: -1}"], "schedule.eta_min: expected a finite number >= 0, got -1"),
+        (["schedule=cosin"], "schedule.name: 'cosin' unknown (did you mean 'cosine'?)"),
+        (["model.ansatz.depth=-1"], "model: ansatz 'liu_wang': depth must be an integer >= 0, got -1"),
+        (["model.ansatz.depth=0", "model.ansatz.name=hardware_efficient", "model.ansatz.final_rotations=false"],
+         "model: 'qcbm' built with"),
+        (["train.keep_checkpoints=0"], "train.keep_checkpoints: must be >= 1, got 0"),
+        (["train.n_eval_samples=1000000000000"], "train.n_eval_samples: 1000000000000 samples of Bits(4) (8 B each) "
+                                                 "needs"),
+        (["train.batch_size=1000000000000"], "train.batch_size: 1000000000000 samples of Bits(4)"),
+    ],
+)
+def test_messages_name_the_key_and_suggest(overrides, expected):
+    message = error_of(with_(*overrides), build=True)
+    assert message.startswith(expected) and "\n" not in message
+    assert "optimizer: optimizer" not in message and "losss" not in message
+    assert "params" not in message.split("allowed:")[-1] if "allowed:" in message else True
+
+
+def test_resume_changes_are_the_keys_outside_the_resumable_ones():
+    from qgm.train.config import resume_changes
+
+    old = parse_config(BASE)
+    new = parse_config(with_("train.steps=9", "metrics=[kl, tv]", "model.ansatz.depth=2", "optimizer.lr=0.5"))
+    assert resume_changes(old, new) == [("model.ansatz.depth", 1, 2), ("optimizer.lr", 0.1, 0.5)]
+    assert resume_changes(old, parse_config(with_("train.steps=9", "train.early_stop={metric: kl, below: 0.1}",
+                                                  "train.eval_every=1"))) == []

@@ -75,12 +75,12 @@ def load_image(source: PathLike, *, size=None, grey: bool = False) -> tuple[torc
     if text.startswith("builtin:"):
         pic = _pil(_builtin(text[len("builtin:"):]))
     else:
-        if not Path(text).is_file():
+        if not os.path.isfile(text):
             raise DataError(f"IMG: no file {text!r}; give a PNG/JPEG path or builtin:NAME ({', '.join(BUILTINS)})")
         try:
             pic = Image.open(text)
             pic.load()
-        except (UnidentifiedImageError, OSError) as exc:
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
             raise DataError(f"IMG: {text!r} is not a readable image ({exc}); give a PNG or JPEG") from None
     pic = pic.convert("L" if grey or pic.mode in ("L", "1", "I", "F", "LA") else "RGB")
     hw = parse_size(size)

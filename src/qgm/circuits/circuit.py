@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence, Union
 import numpy as np
 
 from qgm.circuits.gates import GATES, canonical_name
-from qgm.errors import CircuitError
+from qgm.errors import CircuitError, brief
+from qgm.registry import did_you_mean
 
 if TYPE_CHECKING:
     from qgm.circuits.qasm.limits import QasmLimits
@@ -246,16 +247,20 @@ class Circuit:
     # -- building -----------------------------------------------------------
     def _auto_param(self, extra: int = 0) -> Param:
         k = self.n_params + extra
-        while f"theta_{k}" in self._params:
+        sets = self._cache.get("_slot_sets")
+        taken = sets["param"] if sets is not None else self._params
+        while f"theta_{k}" in taken:
             k += 1
         return P(f"theta_{k}")
 
     def add(self, name: str, wires: int | Sequence[int], *params: Angle | None) -> "Circuit":
         """Append catalogue gate ``name`` on ``wires``; ``None`` angles become new trainable slots."""
-        canon = canonical_name(name)
+        canon = canonical_name(name) if isinstance(name, str) else None
         if canon is None:
-            raise CircuitError(f"unknown gate '{name}'; known gates: {', '.join(sorted(GATES))}, unitary")
-        wires_t = (wires,) if isinstance(wires, (int, np.integer)) else tuple(wires)
+            raise CircuitError(f"unknown gate {brief(name)}; known gates: {', '.join(sorted(GATES))}, unitary")
+        wires_t = (wires,) if isinstance(wires, (int, np.integer)) else tuple(wires) if isinstance(wires, (list, tuple)) else None
+        if wires_t is None or not all(isinstance(w, (int, np.integer)) and not isinstance(w, bool) for w in wires_t):
+            raise CircuitError(f"gate '{canon}': wires must be integers, got {brief(wires)}")
         g = GATES[canon]
         if not params and g.n_params:
             params = (None,) * g.n_params
@@ -265,10 +270,38 @@ class Circuit:
             if a is None:
                 angles.append(self._auto_param(n_new))
                 n_new += 1
+            elif isinstance(a, Param):
+                angles.append(a)
+            elif isinstance(a, (int, float, np.integer, np.floating)) and not isinstance(a, bool):
+                angles.append(float(a))
             else:
-                angles.append(a if isinstance(a, Param) else float(a))
+                raise CircuitError(f"gate '{canon}': angle {brief(a)} must be a real number, P(name), In(name) or None")
         op = Op(canon, tuple(int(w) for w in wires_t), tuple(angles))
-        return Circuit(self._n, self._ops + (op,), self._params, self._inputs)
+        return self._appended(op)
+
+    def _appended(self, op: Op) -> "Circuit":
+        """This circuit plus ``op``, checking only ``op`` (the rest was checked when it was built).
+
+        The sets of slot names travel along a chain of appends in the per-circuit cache (taken from
+        this circuit, handed to the new one), so building a circuit gate by gate does not rescan its
+        gates or its slots at every step.
+        """
+        self._check_op(op)
+        known = self._cache.pop("_slot_sets", None) or {"param": set(self._params), "input": set(self._inputs)}
+        names = {"param": self._params, "input": self._inputs}
+        for a in op.params:
+            if isinstance(a, Param) and a.name not in known[a.kind]:
+                if a.name in known["input" if a.kind == "param" else "param"]:
+                    self._cache["_slot_sets"] = known
+                    raise CircuitError(
+                        f"slot name(s) {[a.name]} used both as trainable parameter and as input; rename one"
+                    )
+                known[a.kind].add(a.name)
+                names[a.kind] = names[a.kind] + (a.name,)
+        new = Circuit.__new__(Circuit)
+        new._n, new._ops, new._params, new._inputs = self._n, self._ops + (op,), names["param"], names["input"]
+        new._cache = {"_slot_sets": known}
+        return new
 
     def unitary(self, matrix: Any, wires: int | Sequence[int], label: str | None = None) -> "Circuit":
         """Append a user-given unitary ``matrix`` ``(2**k, 2**k)`` on ``k`` wires."""
@@ -323,7 +356,20 @@ class Circuit:
         return Circuit(self._n, ops, self._params, self._inputs)
 
     def bind(self, **values: float) -> "Circuit":
-        """Replace the named slots by numbers (e.g. freeze some parameters)."""
+        """Replace the named slots by numbers (e.g. freeze some parameters); a CircuitError for a name that is
+        no slot of this circuit or a value that is not a finite real number."""
+        slots = (*self._params, *self._inputs)
+        for name, value in values.items():
+            if name not in slots:
+                raise CircuitError(f"bind: {name!r} is no slot of this circuit{did_you_mean(name, slots)}; "
+                                   f"its slots are {', '.join(slots) or 'none'}")
+            try:
+                ok = math.isfinite(float(value))
+            except (TypeError, ValueError):
+                ok = False
+            if not ok or isinstance(value, (bool, complex)):
+                raise CircuitError(f"bind: {name}={brief(value)}; give a finite real number")
+
         def sub(a: Angle) -> Angle:
             if isinstance(a, Param) and a.name in values:
                 return a.scale * float(values[a.name]) + a.offset

@@ -14,7 +14,8 @@ from typing import Any, Callable
 from qgm.circuits.ansatz import brickwork, hardware_efficient, identity_block_ansatz, iqp, liu_wang
 from qgm.circuits.circuit import Circuit
 from qgm.circuits.sim_catalogue import sim_circuit
-from qgm.errors import ConfigError
+from qgm.errors import ConfigError, brief
+from qgm.limits import check_ansatz_size
 
 __all__ = ["AnsatzBuilder", "ANSATZE", "build_ansatz", "ansatz_at_depth", "UNRESOLVED_PAIRS"]
 
@@ -66,6 +67,10 @@ def build_ansatz(spec: dict[str, Any]) -> Circuit:
         raise ConfigError(f"ansatz {spec['name']!r}: 'n_qubits' missing (the model factory sets it from the dataset)")
     if any(options.get(k) == UNRESOLVED_PAIRS for k in _PAIR_KEYS):
         raise ConfigError(f"ansatz: {UNRESOLVED_PAIRS!r} pairs need the data; build the model with its dataset factory")
+    depth = options.get(entry.depth_key, 0)
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+        raise ConfigError(f"ansatz {spec['name']!r}: {entry.depth_key} must be an integer >= 0, got {brief(depth)}")
+    check_ansatz_size(depth, options["n_qubits"], f"ansatz {entry.depth_key}")
     return entry.build(**options)
 
 

@@ -20,7 +20,7 @@ import argparse
 import json
 import math
 
-from qgm.cli.core import command
+from qgm.cli.core import command, output_file
 from qgm.errors import ConfigError
 
 _CHANNELS = {"dephasing": "PhaseDamping", "depolarizing": "Depolarizing", "damping": "AmplitudeDamping"}
@@ -61,10 +61,32 @@ def _encoding(args: argparse.Namespace, space, tile=None):
                      address=args.address, tile=tile)
 
 
-def _load(args: argparse.Namespace):
-    from qgm.art import load_image
+def _check_budget(args: argparse.Namespace, h: int, w: int, channels: int) -> None:
+    """Refuse, before any state or PNG is made, ``--frames`` images of ``h`` x ``w`` x ``channels`` pixels whose
+    quantum states (:data:`~qgm.limits.STATE_COPIES` copies of about ``2 · pixels · 2**bits`` complex128
+    amplitudes per frame and trajectory) or enlarged PNG frames exceed the memory budget."""
+    from qgm.limits import STATE_COPIES, check_bytes
 
-    return load_image(args.image, size=args.size, grey=args.grey)
+    frames, trajectories = args.frames, getattr(args, "trajectories", None) or 1
+    per_pixel = 2 ** min(args.bits, 16) if args.encoding == "neqr" else 2  # more bits: NEQR names the range
+    check_bytes(16 * STATE_COPIES * per_pixel * h * w * channels * frames * trajectories, "--size/--frames",
+                f"{frames} frame(s) x {trajectories} trajectory(ies) of a {h}x{w} image as quantum states",
+                "use a smaller --size, fewer --frames or fewer --trajectories")
+    check_bytes(2 * frames * h * w * channels * args.scale**2, "--scale",
+                f"{frames} PNG frame(s) of {h * args.scale}x{w * args.scale} pixels", "use a smaller --scale")
+
+
+def _load(args: argparse.Namespace):
+    """The image of ``IMG`` and its space, after checking that its states and frames fit in memory."""
+    from qgm.art import load_image
+    from qgm.art.render import parse_size
+
+    size = parse_size(args.size)
+    if size is not None:
+        _check_budget(args, *size, 1 if args.grey else 3)
+    x, space = load_image(args.image, size=size, grey=args.grey)
+    _check_budget(args, space.h, space.w, space.channels)
+    return x, space
 
 
 def _strengths(value: float, frames: int):
@@ -300,5 +322,8 @@ def _art(args: argparse.Namespace) -> int:
         raise ConfigError(f"--frames: expected a positive integer, got {args.frames}")
     if getattr(args, "scale", 1) < 1:
         raise ConfigError(f"--scale: expected a positive integer, got {args.scale}")
+    for name in ("out", "out2", "json", "markdown"):
+        if getattr(args, name, None):
+            output_file(getattr(args, name), f"--{name}")
     return _ACTIONS[args.art_command](args)
 

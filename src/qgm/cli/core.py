@@ -13,10 +13,15 @@ A sub-command is one function pair in a module of :data:`qgm.cli.COMMAND_MODULES
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 from dataclasses import dataclass
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Optional
 
-__all__ = ["Command", "COMMANDS", "command"]
+from qgm.errors import ConfigError
+
+__all__ = ["Command", "COMMANDS", "command", "output_file"]
 
 
 @dataclass(frozen=True)
@@ -45,3 +50,28 @@ def command(
         return run
 
     return deco
+
+
+def output_file(path: str, field: str, suffix: Optional[str] = None) -> Path:
+    """``path`` (``suffix`` appended when it has another) after making sure a file can be written there.
+
+    Run before the work, so a long computation never ends on an unwritable path: refuses a folder,
+    creates the missing parent folders and writes (and removes) a probe file in the last one; every
+    failure is a ConfigError naming ``field``.
+    """
+    out = Path(path)
+    if os.path.isdir(out):
+        raise ConfigError(f"{field}: {out} is a folder; give a file name")
+    if suffix is not None and out.suffix != suffix:
+        out = out.with_name(out.name + suffix)
+        if os.path.isdir(out):
+            raise ConfigError(f"{field}: {out} is a folder; give a file name")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out.parent):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{field}: cannot write {out} ({exc.strerror or exc}); choose a writable path") from None
+    if os.path.lexists(out) and not os.path.isfile(out):
+        raise ConfigError(f"{field}: {out} exists and is not a regular file; choose another path")
+    return out

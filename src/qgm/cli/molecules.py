@@ -5,8 +5,9 @@ import argparse
 import json
 from pathlib import Path
 
-from qgm.cli.core import command
+from qgm.cli.core import command, output_file
 from qgm.errors import ConfigError
+from qgm.limits import check_samples, check_seed
 
 
 def _molecules_args(p: argparse.ArgumentParser) -> None:
@@ -24,26 +25,28 @@ def _molecules_args(p: argparse.ArgumentParser) -> None:
 def _molecules(args: argparse.Namespace) -> int:
     import torch
 
+    from qgm.atomic import atomic_text
     from qgm.data.qm9 import canonical_smiles, is_valid, molecule_grid
     from qgm.metrics.chemistry import CHEMISTRY_METRICS, logp, qed, sa_score, score_graphs
     from qgm.train import load_run
 
     if args.n < 1:
         raise ConfigError(f"--n: expected a positive number of samples, got {args.n}")
+    seed = check_seed(args.seed, "--seed")
+    out = output_file(args.out, "--out")
     parts = load_run(args.run)
     codec = getattr(parts.dataset, "codec", None)
     if codec is None:
         raise ConfigError(f"RUN: {args.run} was trained on {parts.dataset.space.describe()} data, not molecules")
+    check_samples(args.n, parts.dataset.space, "--n")
     parts.model.eval()
     with torch.no_grad():
-        graphs = parts.model.sample(args.n, generator=torch.Generator().manual_seed(args.seed))
+        graphs = parts.model.sample(args.n, generator=torch.Generator().manual_seed(seed))
     scores = score_graphs(graphs, codec, getattr(parts.dataset, "train_smiles", frozenset()))
     valid = [m for m in scores.mols if is_valid(m)]
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     lines = ["# smiles\tqed\tlogp\tsa"] + [
         f"{canonical_smiles(m)}\t{qed(m):.4f}\t{logp(m):.4f}\t{sa_score(m):.4f}" for m in valid]
-    out.write_text("\n".join(lines) + "\n")
+    atomic_text(out, "\n".join(lines) + "\n")
     if args.grid > 0 and valid:
         print(f"wrote {molecule_grid(valid, Path(args.run) / 'plots' / 'molecules_sampled.png', n=args.grid)}")
     print(json.dumps({name: scores.metric(name) for name in CHEMISTRY_METRICS}, indent=2))

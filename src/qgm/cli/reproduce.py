@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from qgm.cli.core import command
+from qgm.cli.core import command, output_file
 from qgm.errors import ConfigError
 
 #: Default folder of the stored results (REPRODUCTIONS.md is generated from it).
@@ -40,6 +40,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     names = CLAIMS.names() if args.all else args.names
     if not names and not args.write_table:
         raise ConfigError("NAME: give one or more claims, --all, or --write-table (qgm reproduce --list shows them)")
+    table = output_file(args.write_table, "--write-table") if args.write_table else None
     results, failures = run_claims([CLAIMS.get(n) for n in names], args.out, quick=args.quick, seeds=args.seeds,
                                    executor=args.executor, workers=args.workers, address=args.address,
                                    progress=len(names) > 1)
@@ -58,6 +59,6 @@ def _reproduce(args: argparse.Namespace) -> int:
         from qgm.atomic import atomic_text
         from qgm.reproduce.table import render_markdown
 
-        atomic_text(args.write_table, render_markdown(args.out))
+        atomic_text(table, render_markdown(args.out))
         print(f"wrote {args.write_table}")
     return 1 if failures else 0

@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import logging
+import os
 from pathlib import Path
 
 import numpy as np
 
-from qgm.cli.core import command
+from qgm.atomic import atomic_npy, atomic_text
+from qgm.cli.core import command, output_file
 from qgm.errors import ConfigError
+from qgm.limits import check_samples, check_seed
 
 
 # ---------------------------------------------------------------------------- train
@@ -30,6 +35,10 @@ def _train(args: argparse.Namespace) -> int:
     resume_dir = args.resume if isinstance(args.resume, str) else None
     if resume_dir and args.out and Path(resume_dir) != Path(args.out):
         raise ConfigError(f"--resume {resume_dir} and --out {args.out} name different run directories; give one")
+    if args.resume and args.overwrite:
+        raise ConfigError("--resume continues a run and --overwrite replaces it; give one of them")
+    if resume_dir and not os.path.isdir(resume_dir):
+        raise ConfigError(f"--resume: {resume_dir} is not a run directory; give the folder of a run")
     out = resume_dir or args.out
     if args.config is None:
         if out is None:
@@ -80,9 +89,11 @@ def _measured(run: str, n: int, seed: int, sampler: str) -> np.ndarray:
 
     if n < 1:
         raise ConfigError(f"--n: expected a positive number of samples, got {n}")
+    check_seed(seed, "--seed")
     model = load_run(run).model
     if "sampler" not in inspect.signature(model.sample).parameters:
         raise ConfigError(f"--sampler: {type(model).__name__} has no samplers to choose from; drop --sampler")
+    check_samples(n, model.space, "--n")
     with torch.no_grad():
         x = model.sample(n, generator=torch.Generator().manual_seed(seed), sampler=sampler)
     return Bits(model.n_bits).to_numpy(x)
@@ -93,6 +104,7 @@ def _sample(args: argparse.Namespace) -> int:
     from qgm.train.run import conditional_sample_run, sample_run
 
     _check_condition_args(args)
+    out = output_file(args.out or str(Path(args.run) / "sampled.npy"), "--out", ".npy")
     if args.sampler is not None and args.condition is not None:
         raise ConfigError("--sampler/--condition: conditional sampling uses the model's own sampler; give one of them")
     if args.sampler is not None:
@@ -103,11 +115,7 @@ def _sample(args: argparse.Namespace) -> int:
         arr, stats = conditional_sample_run(args.run, args.n, args.condition, method=args.method,
                                             schedule=args.schedule, seed=args.seed)
         print(json.dumps(stats))
-    out = Path(args.out) if args.out else Path(args.run) / "sampled.npy"
-    if out.suffix != ".npy":
-        out = out.with_name(out.name + ".npy")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.save(out, arr)
+    atomic_npy(out, arr)
     print(f"wrote {out}: {arr.dtype} array of shape {arr.shape}")
     return 0
 
@@ -116,15 +124,21 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", metavar="RUN", help="run directory")
     p.add_argument("--metrics", help="comma-separated metric names (default: the run's config)")
     p.add_argument("--n-samples", type=int, help="samples drawn (default: the config's train.n_eval_samples)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed")
+    p.add_argument("--seed", type=int, default=None,
+                   help="sampling seed (default: the stream of the run's final evaluation, so that the default "
+                   "metrics and sample count reproduce summary.json)")
 
 
 @command("eval", "evaluate a trained run's metrics (JSON on stdout)", _eval_args)
 def _eval(args: argparse.Namespace) -> int:
     from qgm.train import eval_run
+    from qgm.train.run import eval_seed
 
     names = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
-    print(json.dumps(eval_run(args.run, names, n_samples=args.n_samples, seed=args.seed), indent=2))
+    seed, source = eval_seed(args.run, args.seed)
+    values = eval_run(args.run, names, n_samples=args.n_samples, seed=seed)
+    logging.getLogger("qgm").info("sampled with %s", source)
+    print(json.dumps(values, indent=2))
     return 0
 
 
@@ -143,19 +157,23 @@ def _scenarios(args: argparse.Namespace) -> int:
     import torch
 
     from qgm.models import scenarios
+    from qgm.spaces import Reals
     from qgm.train import load_run
 
     if args.n < 1:
         raise ConfigError(f"--n: expected a positive number of days, got {args.n}")
+    check_seed(args.seed, "--seed")
     _check_condition_args(args)
+    out = output_file(args.out or str(Path(args.run) / "scenarios.csv"), "--out")
     parts = load_run(args.run)
+    check_samples(args.n, parts.dataset.value_space or Reals(1), "--n")
     options = {"schedule": args.schedule} if args.schedule else {}
     x = scenarios(parts.model, parts.dataset, args.n, torch.Generator().manual_seed(args.seed),
                   condition=args.condition, method=args.method, **options)
-    out = Path(args.out) if args.out else Path(args.run) / "scenarios.csv"
-    out.parent.mkdir(parents=True, exist_ok=True)
     names = getattr(parts.dataset, "assets", None) or [f"x{i}" for i in range(x.shape[1])]
-    np.savetxt(out, x, delimiter=",", header=",".join(names), comments="")
+    text = io.StringIO()
+    np.savetxt(text, x, delimiter=",", header=",".join(names), comments="")
+    atomic_text(out, text.getvalue())
     print(f"wrote {out}: {x.shape[0]} days x {x.shape[1]} assets")
     return 0
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from qgm.cli.core import command
@@ -28,20 +27,21 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
 
 def _base(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     """The trial kind and the base config (overrides applied)."""
-    from qgm.train.config import apply_overrides, yaml_load
+    from qgm.train.config import apply_overrides
+    from qgm.yaml_io import read_yaml
 
     if args.claim:
         if args.config:
             raise ConfigError("CONFIG: give a config or --claim, not both")
+        from qgm.reproduce import CLAIMS
+
+        CLAIMS.get(args.claim)  # an unknown claim is refused before any trial runs
         return "reproduce", apply_overrides({"quick": bool(args.quick)}, args.overrides)
     if not args.config:
         raise ConfigError("CONFIG: give a training or plateau config, or --claim NAME")
-    path = Path(args.config)
-    if not path.is_file():
-        raise ConfigError(f"CONFIG: file {args.config!r} not found")
-    raw = yaml_load(path.read_text(), str(path))
+    raw = read_yaml(args.config, "CONFIG")
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of sections")
+        raise ConfigError(f"{args.config}: expected a mapping of sections")
     kind = "plateau" if "scans" in raw or "n_qubits" in raw else "train"
     return kind, apply_overrides(raw, args.overrides)
 

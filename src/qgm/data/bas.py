@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 import torch
 
-from qgm.data.base import ValidSetDataset, bits_to_index, check_positive_int
+from qgm.data.base import ValidSetDataset, bits_to_index, check_n_bits, check_positive_int
 from qgm.registry import DATASETS
 
 __all__ = ["BarsAndStripes", "bas_patterns", "bas"]
@@ -35,7 +35,7 @@ class BarsAndStripes(ValidSetDataset):
     def __init__(self, rows: int = 3, cols: int = 3) -> None:
         self.rows = check_positive_int("rows", rows)
         self.cols = check_positive_int("cols", cols)
-        n_bits = self.rows * self.cols
+        n_bits = check_n_bits("rows, cols", self.rows * self.cols)
         patterns = bas_patterns(self.rows, self.cols)
         mask = np.zeros(1 << n_bits, dtype=bool)
         mask[patterns] = True

@@ -17,7 +17,8 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
-from qgm.errors import ConfigError, DataError, ResourceError
+from qgm.errors import ConfigError, DataError, brief
+from qgm.limits import MAX_BITS, check_bits, check_samples, check_seed
 from qgm.spaces import Bits, Elements, Reals, Space
 
 __all__ = [
@@ -25,14 +26,11 @@ __all__ = [
     "index_to_bits", "bits_to_index", "grid_marginals", "check_positive_int", "check_fraction", "sample_indices",
 ]
 
-#: Largest ``n_bits`` for which a dataset materialises a ``(2**n_bits,)`` vector.
-MAX_BITS = 24
-
 
 def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
     """``value`` as an int ``>= minimum``; a ConfigError naming ``name`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < minimum:
-        raise ConfigError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+        raise ConfigError(f"{name}: expected an integer >= {minimum}, got {brief(value)}")
     return int(value)
 
 
@@ -41,18 +39,17 @@ def check_fraction(name: str, value: object, *, closed: bool = False) -> float:
     try:
         v = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ConfigError(f"{name}: expected a number in (0, 1), got {value!r}") from None
+        raise ConfigError(f"{name}: expected a number in (0, 1), got {brief(value)}") from None
     ok = 0.0 <= v <= 1.0 if closed else 0.0 < v < 1.0
     if not ok:
         interval = "[0, 1]" if closed else "(0, 1)"
-        raise ConfigError(f"{name}: expected a number in {interval}, got {value!r}")
+        raise ConfigError(f"{name}: expected a number in {interval}, got {brief(value)}")
     return v
 
 
 def check_n_bits(name: str, n_bits: int) -> int:
-    """Refuse datasets whose state space cannot be enumerated."""
-    if n_bits > MAX_BITS:
-        raise ResourceError(f"{name}: n_bits={n_bits} exceeds {MAX_BITS}; use fewer bits per variable")
+    """Refuse datasets whose state space cannot be enumerated (more than :data:`qgm.limits.MAX_BITS` bits)."""
+    check_bits(n_bits, name)
     return n_bits
 
 
@@ -77,9 +74,11 @@ def grid_marginals(p: np.ndarray, shape: Sequence[int]) -> list[np.ndarray]:
     return [grid.sum(axis=tuple(a for a in axes if a != j)) for j in axes]
 
 
-def sample_indices(p: np.ndarray, n: int, seed: int) -> torch.Tensor:
-    """``n`` i.i.d. basis indices (LongTensor) drawn from ``p`` with a seeded torch generator."""
-    g = torch.Generator().manual_seed(int(seed))
+def sample_indices(p: np.ndarray, n: int, seed: int, field: str = "n_train") -> torch.Tensor:
+    """``n`` i.i.d. basis indices (LongTensor) drawn from ``p`` with a seeded torch generator
+    (``n`` checked against the memory budget first; errors name ``field``)."""
+    check_samples(check_positive_int(field, n), Bits(1), field)
+    g = torch.Generator().manual_seed(check_seed(seed))
     return torch.multinomial(torch.as_tensor(p, dtype=torch.float64), n, replacement=True, generator=g)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from qgm.data.base import BitDataset, check_fraction, check_n_bits, check_positive_int, index_to_bits, sample_indices
+from qgm.limits import check_bytes
 from qgm.registry import DATASETS
 
 __all__ = ["BernoulliMixture", "bernoulli_mixture_probs", "bernoulli_mixture"]
@@ -41,6 +42,8 @@ class BernoulliMixture(BitDataset):
                  seed: int = 0) -> None:
         n = check_n_bits("bernoulli_mixture", check_positive_int("n_bits", n_bits))
         m = check_positive_int("n_modes", n_modes)
+        check_bytes(2**n * m * (n + 16), "n_modes", f"the (2**{n}, {m}, {n}) mode distances",  # before allocating
+                    "use fewer modes")
         self.p = check_fraction("p", p)
         self.centres = np.random.default_rng(int(seed)).integers(0, 2, size=(m, n))
         target = bernoulli_mixture_probs(self.centres, self.p)

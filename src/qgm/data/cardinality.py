@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from qgm.data.base import ValidSetDataset, check_fraction, check_positive_int
+from qgm.data.base import ValidSetDataset, check_fraction, check_n_bits, check_positive_int
 from qgm.errors import ConfigError
+from qgm.limits import check_seed
 from qgm.registry import DATASETS
 
 __all__ = ["Cardinality", "weight_k_strings", "cardinality"]
@@ -32,7 +33,7 @@ class Cardinality(ValidSetDataset):
     """Hamming-weight-``k`` strings on ``n`` bits with a seeded train/test split."""
 
     def __init__(self, n: int = 8, k: int = 4, train_fraction: float = 0.3, seed: int = 0) -> None:
-        n = check_positive_int("n", n)
+        n = check_n_bits("n", check_positive_int("n", n))
         k = check_positive_int("k", k, minimum=0)
         if k > n:
             raise ConfigError(f"k: the Hamming weight must be <= n={n}, got {k}")
@@ -42,7 +43,7 @@ class Cardinality(ValidSetDataset):
         if len(valid) < 2:
             raise ConfigError(f"n, k: C({n}, {k}) = {len(valid)} string(s) cannot be split; use 0 < k < n")
         n_train = min(max(1, int(round(self.train_fraction * len(valid)))), len(valid) - 1)
-        g = torch.Generator().manual_seed(int(seed))
+        g = torch.Generator().manual_seed(check_seed(seed))
         order = torch.randperm(len(valid), generator=g).numpy()
         train = np.sort(valid[order[:n_train]])
         test = np.sort(valid[order[n_train:]])

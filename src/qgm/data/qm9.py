@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import importlib
 import importlib.util
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +37,7 @@ import torch
 
 from qgm.data.base import Dataset, check_positive_int
 from qgm.errors import ConfigError, DataError, QGMError
+from qgm.limits import check_samples
 from qgm.registry import DATASETS
 from qgm.spaces import Graphs
 
@@ -210,8 +212,17 @@ def read_smiles_file(path: Union[str, Path]) -> list[str]:
     """SMILES of a file: a CSV with a ``SMILES`` / ``smiles`` column, or a ``.smi`` / text file (first
     whitespace-separated field of every non-empty line not starting with ``#``)."""
     p = Path(path)
-    if not p.is_file():
+    if not os.path.isfile(p):
         raise DataError(f"source: no file {str(p)!r}; give a .smi or .csv file of SMILES")
+    try:
+        return _smiles_of(p)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"source: {str(p)!r} is not UTF-8 text (offset {exc.start}); give a .smi or .csv file "
+                        "of SMILES") from None
+
+
+def _smiles_of(p: Path) -> list[str]:
+    """The SMILES strings of file ``p`` (see :func:`read_smiles_file`)."""
     if p.suffix.lower() == ".csv":
         with p.open(newline="") as fh:
             reader = csv.DictReader(fh)
@@ -276,6 +287,7 @@ class QM9(Dataset):
         if n_molecules is not None:
             n_molecules = check_positive_int("n_molecules", n_molecules)
         self.codec = MoleculeCodec(check_positive_int("max_atoms", max_atoms), tuple(atoms))
+        check_samples(n_molecules or 1, self.codec.space, "n_molecules, max_atoms")
         chem()
         path = None if source is None else str(Path(source).resolve())
         graphs, smiles, self.n_skipped = _encoded(path, n_molecules, int(seed), self.codec)

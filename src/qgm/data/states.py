@@ -47,6 +47,7 @@ import torch
 from qgm.circuits import Circuit
 from qgm.data.base import Dataset, check_positive_int
 from qgm.errors import ConfigError, DataError, ResourceError
+from qgm.limits import STATE_COPIES, check_state
 from qgm.losses.ensemble import haar_states, pure_density
 from qgm.registry import DATASETS
 from qgm.spaces import DensityMatrices, PureStates
@@ -144,8 +145,11 @@ class StateTarget(StateEnsemble):
 
 
 def _check_n(n: int, low: int = 1) -> int:
+    """``n`` as the qubit count of a target state: an integer >= ``low`` whose state vectors fit in memory (with
+    room for the builders' ``(2**n, n)`` bit tables: ``STATE_COPIES + n`` vectors in the estimate)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < low:
         raise ConfigError(f"n_qubits: expected an integer >= {low}, got {n!r}")
+    check_state(int(n), "n_qubits", copies=STATE_COPIES + min(int(n), 64))
     return int(n)
 
 

@@ -7,10 +7,11 @@ Fubini–Study metric at one parameter point.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import torch
 
+from qgm.atomic import atomic_savefig
 from qgm.circuits.circuit import Circuit
 from qgm.geometry.entanglement import entangling_capability
 from qgm.geometry.expressibility import fidelity_histogram, fidelity_samples, haar_log_masses, kl_to_haar
@@ -46,6 +47,7 @@ def geometry_report(
     n_pairs: int = 5000,
     bins: int = 75,
     generator: Optional[torch.Generator] = None,
+    progress: Optional[Callable[[str], object]] = None,
 ) -> dict[str, Any]:
     """Expressibility, entangling capability and metric spectrum of ``circuit``.
 
@@ -56,6 +58,8 @@ def geometry_report(
             the entangling capability.
         bins: fidelity histogram bins.
         generator: seeds, in this order, the metric point (if drawn), the pairs and the samples.
+        progress: called with the name of each of the three parts (``"metric"``, ``"expressibility"``,
+            ``"entangling capability"``) when it is done.
     Returns:
         ``{"n_qubits", "n_params", "n_pairs", "bins", "expressibility",
         "entangling_capability", "fidelity_histogram", "haar_histogram",
@@ -65,15 +69,21 @@ def geometry_report(
     theta = uniform_params(circuit, 1, generator)[0] if params is None else as_angles(
         params, circuit.n_params, "params", torch.float64, None
     ).detach()
+    done = progress or (lambda part: None)
     g = metric_tensor(circuit, theta)
+    done("metric")
     fids = fidelity_samples(circuit, n_pairs, generator)
+    expressibility = kl_to_haar(fids, circuit.n_qubits, bins)
+    done("expressibility")
+    entangling = entangling_capability(circuit, n_pairs, generator)
+    done("entangling capability")
     return {
         "n_qubits": circuit.n_qubits,
         "n_params": circuit.n_params,
         "n_pairs": n_pairs,
         "bins": bins,
-        "expressibility": kl_to_haar(fids, circuit.n_qubits, bins),
-        "entangling_capability": entangling_capability(circuit, n_pairs, generator),
+        "expressibility": expressibility,
+        "entangling_capability": entangling,
         "fidelity_histogram": fidelity_histogram(fids, bins).tolist(),
         "haar_histogram": haar_log_masses(circuit.n_qubits, bins).exp().tolist(),
         "metric": {"approx": "full", "params": theta.reshape(-1).tolist(), **metric_spectrum(g)},
@@ -85,7 +95,6 @@ def plot_geometry_report(report: dict[str, Any], path: Union[str, Path]) -> Path
     from matplotlib.figure import Figure  # no pyplot: no global backend state
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     bins = report["bins"]
     centres = [(b + 0.5) / bins for b in range(bins)]
     fig = Figure(figsize=(10, 4))
@@ -109,5 +118,5 @@ def plot_geometry_report(report: dict[str, Any], path: Union[str, Path]) -> Path
     ax_g.set_xlabel("index")
     ax_g.set_ylabel(f"eigenvalue (floored at {floor:g})")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    atomic_savefig(fig, path, dpi=120)
     return path

@@ -45,6 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from qgm.errors import ConfigError, ParameterError
+from qgm.limits import check_bytes
 from qgm.models.adversarial import AdversarialModel, frozen, positive_int
 from qgm.models.base import check_n_samples
 from qgm.models.discriminators import init_linear, mlp
@@ -127,6 +128,10 @@ class GraphHead(nn.Module):
         super().__init__()
         self.space, self.dtype = space, dtype
         sizes = [int(latent_dim), *[int(h) for h in hidden]]
+        m = space.max_atoms
+        weights = sum(a * b for a, b in zip(sizes, [*sizes[1:], m * m * space.bond_types + m * space.atom_types]))
+        check_bytes(4 * 8 * weights, "hidden, latent_dim", f"a generator of {weights:,} weights (with gradients and "
+                    "Adam moments)", "use smaller widths")
         self.body = nn.Sequential(mlp(sizes, "tanh", gen).to(dtype), nn.Tanh())
         m, width = space.max_atoms, sizes[-1]
         self.edges = _linear(width, m * m * space.bond_types, gen, dtype)

@@ -65,6 +65,7 @@ from torch import nn
 from qgm import sim
 from qgm.circuits import Circuit, hardware_efficient
 from qgm.errors import ConfigError, ParameterError
+from qgm.limits import check_ansatz_size, check_bytes, check_state
 from qgm.losses.ensemble import (
     branch_mixture_mmd,
     fidelity_mmd,
@@ -271,6 +272,8 @@ class QuDDPM(GenerativeModel):
         self.n_ancilla = _positive(n_ancilla, "n_ancilla", 0)
         self.steps = _positive(steps, "steps")
         self.layers = _positive(layers, "layers")
+        self.n_inputs = _positive(n_inputs, "n_inputs")
+        self._check_sizes()
         self.schedule = diffusion_schedule(schedule, self.steps)
         if loss not in QDDPM_LOSSES:
             raise ConfigError(f"loss: expected one of {QDDPM_LOSSES}, got {loss!r}")
@@ -281,7 +284,6 @@ class QuDDPM(GenerativeModel):
         if not (isinstance(init_scale, (int, float)) and math.isfinite(init_scale) and init_scale >= 0):
             raise ConfigError(f"init_scale: expected a finite number >= 0, got {init_scale!r}")
         self.loss_name, self.diff_method, self.init_scale = loss, diff_method, float(init_scale)
-        self.n_inputs = _positive(n_inputs, "n_inputs")
         self.epochs_per_step = _positive(epochs_per_step, "epochs_per_step")
         self.seed = int(seed)
         self.circuit = denoiser_circuit(self.n_total, self.layers)
@@ -293,6 +295,16 @@ class QuDDPM(GenerativeModel):
         self.data = None if data is None else self.space.check(torch.as_tensor(data).to(torch.complex128), "data")
         self.rng = torch.Generator().manual_seed(self.seed + 0x9E3779B9)
         self._cache: Optional[tuple[int, torch.Tensor]] = None
+
+    def _check_sizes(self) -> None:
+        """Refuse, before building anything, backward circuits beyond :data:`~qgm.limits.MAX_ANSATZ_CELLS`, states
+        of ``n + n_a`` qubits for ``max(n_inputs, 2**n)`` inputs beyond the memory budget, and ``steps`` parameter
+        vectors that cannot fit."""
+        n = self.space.n  # type: ignore[attr-defined]
+        check_ansatz_size(self.layers, self.n_total, "layers")
+        check_state(self.n_total, "n_qubits + n_ancilla", batch=max(self.n_inputs, 2 ** min(n, 62)))
+        check_bytes(self.steps * (16 * self.layers * self.n_total + 512), "steps",
+                    f"{self.steps} backward steps of {2 * self.layers * self.n_total} angles", "use fewer steps")
 
     # -- configuration and persistence --------------------------------------------------------
     @property

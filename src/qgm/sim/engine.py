@@ -24,13 +24,23 @@ import torch
 from qgm.circuits.circuit import Circuit
 from qgm.errors import ParameterError
 from qgm.sim.diff import DIFF_METHODS, canonical_diff_method, resolve_diff_method
-from qgm.sim.evolve import batch_shape, bind, zero_state
+from qgm.sim.evolve import bind, zero_state
 from qgm.sim.executable import evolve_params, plan_kind, run
-from qgm.sim.observables import Observable, born, parse_observable, pauli_expectations
+from qgm.sim.observables import Observable, born, pauli_expectations
 from qgm.sim.program import Program, compile_circuit
 from qgm.sim.sampling import frequencies, sample_indices
 from qgm.sim.shift import ShiftMeasure
-from qgm.sim.validate import as_angles, check_memory, check_shots, real_dtype_of
+from qgm.sim.validate import (
+    as_angles,
+    broadcast_batch,
+    check_generator,
+    check_initial_state,
+    check_memory,
+    check_sample_shots,
+    check_shots,
+    observable_terms,
+    real_dtype_of,
+)
 
 __all__ = ["state", "probs", "expval", "sample", "marginal", "DIFF_METHODS"]
 
@@ -48,6 +58,7 @@ class _Bound:
         inputs,
         initial_state: Optional[torch.Tensor],
         dtype: torch.dtype,
+        unit_norm: bool = True,
     ) -> None:
         if not isinstance(circuit, Circuit):
             raise ParameterError(f"circuit: expected a qgm.Circuit, got {type(circuit).__name__}")
@@ -60,15 +71,12 @@ class _Bound:
         self.device = self.params.device
         self.n = circuit.n_qubits
         self.dtype = dtype
-        angles = batch_shape(self.params.shape[:-1], self.inputs.shape[:-1])
-        batch = angles
+        shapes = [("params", self.params.shape[:-1]), ("inputs", self.inputs.shape[:-1])]
+        angles = broadcast_batch(*shapes)
         if initial_state is not None:
-            if not isinstance(initial_state, torch.Tensor) or initial_state.shape[-1] != 2**self.n:
-                raise ParameterError(
-                    f"initial_state: expected a tensor of shape (..., {2**self.n}), got "
-                    f"{getattr(initial_state, 'shape', type(initial_state).__name__)}"
-                )
-            batch = batch_shape(batch, initial_state.shape[:-1])
+            initial_state = check_initial_state(initial_state, self.n, unit_norm=unit_norm)
+            shapes.append(("initial_state", initial_state.shape[:-1]))
+        batch = broadcast_batch(*shapes)
         self.batch = batch
         self.size = max(int(torch.Size(batch).numel()), 1)
         # angles shared by the whole batch stay one row; otherwise one row per batch element
@@ -191,7 +199,7 @@ def state(
     diff_method: str = "auto",
 ) -> torch.Tensor:
     """Final state vector ``(*batch, 2**n)`` of ``circuit`` from |0…0⟩ (or ``initial_state``)."""
-    b = _Bound(circuit, params, inputs, initial_state, dtype)
+    b = _Bound(circuit, params, inputs, initial_state, dtype, unit_norm=False)  # evolution is linear: any vector
     return b.shape(b.states(b.method(diff_method, None, measured=False)))
 
 
@@ -232,6 +240,7 @@ def probs(
     With ``shots`` the result is the empirical frequency of ``shots`` samples
     (seeded by ``generator``), differentiable with parameter shift.
     """
+    check_generator(generator)
     shots = check_shots(shots)
     b = _Bound(circuit, params, inputs, initial_state, dtype)
     method = b.method(diff_method, shots, measured=True)
@@ -296,6 +305,7 @@ def expval(
 
     A list of observables (strings or sums) gives ``(*batch, k)``.
     """
+    check_generator(generator)
     shots = check_shots(shots)
     b = _Bound(circuit, params, inputs, initial_state, dtype)
     method = b.method(diff_method, shots, measured=True)
@@ -304,7 +314,7 @@ def expval(
         for o in observable
     )
     obs_list = list(observable) if many else [observable]
-    term_lists = [parse_observable(o, b.n) for o in obs_list]
+    term_lists = observable_terms(obs_list, b.n)
 
     def exact(psi: torch.Tensor) -> torch.Tensor:
         return torch.stack([pauli_expectations(psi, ts, b.n) for ts in term_lists], -1)
@@ -332,8 +342,10 @@ def sample(
     Indices refer to ``wires`` (default all; first wire = most significant bit).
     """
     shots = check_shots(shots, allow_none=False)
+    check_generator(generator)
     with torch.no_grad():
         p = probs(circuit, params, inputs, wires=wires, initial_state=initial_state, dtype=dtype)
         flat = p.reshape(-1, p.shape[-1])
+        check_sample_shots(shots, flat.shape[0])
         idx = sample_indices(flat, shots, generator)
     return idx.reshape(*p.shape[:-1], shots)

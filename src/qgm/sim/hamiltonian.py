@@ -53,10 +53,12 @@ def check_gibbs_size(n: int, field: str = "n_qubits") -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ConfigError(f"{field}: expected a positive number of qubits, got {n!r}")
     if n > MAX_GIBBS_QUBITS:
-        dim = 1 << int(n)
-        need = 3 * dim * dim * 8 / 2**30  # H, its eigenvectors and the Gibbs state, float64
+        from qgm.limits import power_text
+
+        need = power_text(3 * 8, 2 * int(n)).removeprefix("about ")  # H, its eigenvectors and the Gibbs state
+        dim = f"{1 << int(n)}" if n <= 60 else f"2**{n}"
         raise ResourceError(
-            f"{field}: {n} qubits need a dense {dim} x {dim} eigenproblem (about {need:.1f} GiB); exact Gibbs "
+            f"{field}: {n} qubits need a dense {dim} x {dim} eigenproblem (about {need}); exact Gibbs "
             f"states are limited to {MAX_GIBBS_QUBITS} qubits, use fewer qubits or a sampler"
         )
     return int(n)

@@ -1,34 +1,41 @@
 """Trainer callbacks: progress bar, ``metrics.jsonl``, checkpoints, early stopping, layerwise training.
 
 Checkpoints are ``checkpoints/step_<k>.pt`` files holding
-:meth:`Trainer.state_dict`, written atomically (:mod:`qgm.atomic`) and
-loadable with ``torch.load(weights_only=True)``. Callbacks a config selects by
-name (``train.callbacks``) are registered in :data:`qgm.registry.CALLBACKS`:
+:meth:`Trainer.state_dict`, written atomically (:mod:`qgm.atomic`), loadable
+with ``torch.load(weights_only=True)``, and pruned to the newest ``keep``.
+:func:`load_latest_checkpoint` falls back to the newest checkpoint that loads
+when later ones are damaged (and says so). ``metrics.jsonl`` is appended one
+line per record and fsync-ed whenever a checkpoint is due, so a checkpoint never
+survives a crash that its metrics do not; :func:`read_records` drops a
+truncated last line (and says so). Callbacks a config selects by name
+(``train.callbacks``) are registered in :data:`qgm.registry.CALLBACKS`:
 ``layerwise``.
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import IO, Any, Optional
 
 import torch
 from tqdm.auto import tqdm
 
 from qgm.atomic import atomic_text, atomic_torch_save
 from qgm.circuits.init import layerwise_phases
-from qgm.errors import ConfigError
+from qgm.errors import ConfigError, brief
 from qgm.registry import CALLBACKS
 from qgm.train.trainer import Callback, Record, Trainer
 
 __all__ = [
     "ProgressBar", "MetricsLogger", "Checkpointer", "EarlyStopping", "LayerwiseTraining", "layerwise",
-    "read_records", "latest_checkpoint", "load_checkpoint",
+    "read_records", "checkpoints", "latest_checkpoint", "load_checkpoint", "load_latest_checkpoint", "checkpoint_due",
 ]
 
 _CKPT = re.compile(r"^step_(\d+)\.pt$")
+_log = logging.getLogger("qgm")
 
 
 class ProgressBar(Callback):
@@ -60,65 +67,160 @@ class ProgressBar(Callback):
             self._bar = None
 
 
+def _record(line: str) -> Record:
+    record = json.loads(line)
+    if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+        raise ValueError("not a record with an integer 'step'")
+    return record
+
+
 def read_records(path: Path) -> list[Record]:
-    """The records of a ``metrics.jsonl`` file (empty list if absent)."""
+    """The records of a ``metrics.jsonl`` file (empty list if absent).
+
+    A last line that does not parse (a write cut short by a crash or a full disk) is
+    dropped with a logged note; a damaged line before it is a ConfigError.
+    """
+    path = Path(path)
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    lines = [(i + 1, line) for i, line in enumerate(path.read_bytes().decode("utf-8", "replace").split("\n"))
+             if line.strip()]
+    records = []
+    for k, (number, line) in enumerate(lines):
+        try:
+            records.append(_record(line))
+        except ValueError as exc:
+            if k < len(lines) - 1:
+                raise ConfigError(f"{path}: line {number} is not a metrics record ({exc}); the file is damaged: "
+                                  f"delete that line, or start a new run") from None
+            _log.warning("%s: dropped line %d, a record cut short (%s)", path, number, brief(line, 60))
+    return records
+
+
+def checkpoint_due(trainer: Trainer, step: int, every: int) -> bool:
+    """Whether step ``step`` is checkpointed: every ``every`` steps (0: never periodically), at the last step,
+    and when the run stops early."""
+    return step > 0 and ((every > 0 and step % every == 0) or step == trainer.steps or trainer.should_stop)
 
 
 class MetricsLogger(Callback):
     """Appends logged records (see :meth:`Trainer.should_log`) to ``metrics.jsonl``, one JSON object a line.
 
-    At the start of a resumed run the file is cut back to the checkpoint's step,
-    so an interrupted run's extra lines do not repeat.
+    At the start of a resumed run the file is cut back to the checkpoint's step (atomically),
+    so an interrupted run's extra lines do not repeat; the last record logged before the
+    checkpoint travels in the checkpoint and is put back if the file lost it (a truncated last
+    line). Lines are flushed as written and the file is fsync-ed at every step that
+    :func:`checkpoint_due` with ``sync_every``.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
+    def __init__(self, path: Path, sync_every: int = 0) -> None:
+        self.path, self.sync_every = Path(path), int(sync_every)
+        self._file: Optional[IO[str]] = None
+        self._last: Optional[Record] = None
 
     def on_train_start(self, trainer: Trainer) -> None:
         keep = [r for r in read_records(self.path) if 0 < trainer.step and r["step"] <= trainer.step]
+        last = self._last
+        if last is not None and 0 < last["step"] <= trainer.step and all(r["step"] != last["step"] for r in keep):
+            keep = sorted([*keep, last], key=lambda r: r["step"])
+            _log.warning("%s: put back the record of step %d from the checkpoint", self.path, last["step"])
         atomic_text(self.path, "".join(json.dumps(r) + "\n" for r in keep))
+        self._file = self.path.open("a")
 
     def on_step_end(self, trainer: Trainer, record: Record) -> None:
-        if trainer.should_log(record["step"]):
-            with self.path.open("a") as f:
-                f.write(json.dumps(record) + "\n")
+        step = record["step"]
+        if self._file is None or not trainer.should_log(step):
+            return
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+        self._last = dict(record)
+        if checkpoint_due(trainer, step, self.sync_every):
+            os.fsync(self._file.fileno())
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        if self._file is not None:
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"last": self._last} if self._last is not None else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._last = dict(state["last"]) if state.get("last") else None
+
+
+def checkpoints(folder: Path) -> list[tuple[int, Path]]:
+    """``(step, path)`` of the checkpoints in ``folder``, oldest first (empty if there is none)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted((int(m.group(1)), folder / name) for name in os.listdir(folder) if (m := _CKPT.match(name)))
 
 
 def latest_checkpoint(folder: Path) -> Optional[Path]:
     """The checkpoint with the highest step in ``folder`` (None if there is none)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return None
-    found = [(int(m.group(1)), folder / name) for name in os.listdir(folder) if (m := _CKPT.match(name))]
-    return max(found)[1] if found else None
+    found = checkpoints(folder)
+    return found[-1][1] if found else None
+
+
+#: Keys every Trainer checkpoint holds (:meth:`Trainer.state_dict`).
+CHECKPOINT_KEYS = ("step", "should_stop", "last_eval", "elapsed", "generator", "model", "optimizers", "schedulers",
+                   "loss", "callbacks")
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """A checkpoint's state (``torch.load(weights_only=True)``)."""
+    """A checkpoint's state (``torch.load(weights_only=True)``); a ConfigError if it cannot be read."""
     try:
-        return torch.load(os.fspath(path), weights_only=True)
-    except (OSError, RuntimeError, EOFError) as exc:
-        raise ConfigError(f"checkpoint {os.fspath(path)!r} cannot be read ({exc})") from None
+        state = torch.load(os.fspath(path), weights_only=True)
+    except Exception as exc:  # damaged bytes raise anything from EOFError to KeyError inside the unpickler
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise ConfigError(f"checkpoint {os.fspath(path)!r} cannot be read ({type(exc).__name__}: {first[:120]})") from None
+    if not isinstance(state, dict) or any(k not in state for k in CHECKPOINT_KEYS):
+        raise ConfigError(f"checkpoint {os.fspath(path)!r} is not a Trainer checkpoint (it holds {brief(state)})")
+    return state
+
+
+def load_latest_checkpoint(folder: Path) -> Optional[tuple[Path, dict[str, Any]]]:
+    """``(path, state)`` of the newest checkpoint in ``folder`` that loads (None if there is no checkpoint).
+
+    Damaged newer checkpoints are skipped with a logged note; a ConfigError if none loads.
+    """
+    found = checkpoints(folder)
+    for _, path in reversed(found):
+        try:
+            return path, load_checkpoint(path)
+        except ConfigError as exc:
+            _log.warning("%s; trying the previous checkpoint", exc)
+    if found:
+        raise ConfigError(f"checkpoints: none of the {len(found)} checkpoints in {folder} can be read; start a new run")
+    return None
 
 
 class Checkpointer(Callback):
-    """Saves :meth:`Trainer.state_dict` every ``every`` steps (0: never periodically), at the last step
-    and when the run stops early."""
+    """Saves :meth:`Trainer.state_dict` when :func:`checkpoint_due` and keeps the newest ``keep``
+    checkpoints (None: all)."""
 
-    def __init__(self, folder: Path, every: int = 0) -> None:
-        self.folder, self.every = Path(folder), int(every)
+    def __init__(self, folder: Path, every: int = 0, keep: Optional[int] = 3) -> None:
+        if keep is not None and keep < 1:
+            raise ConfigError(f"train.keep_checkpoints: expected an integer >= 1 or null (keep all), got {keep}")
+        self.folder, self.every, self.keep = Path(folder), int(every), keep
 
     def path(self, step: int) -> Path:
         return self.folder / f"step_{step:06d}.pt"
 
     def on_step_end(self, trainer: Trainer, record: Record) -> None:
         step = record["step"]
-        due = self.every > 0 and step % self.every == 0
-        if step > 0 and (due or step == trainer.steps or trainer.should_stop):
+        if checkpoint_due(trainer, step, self.every):
             atomic_torch_save(trainer.state_dict(), self.path(step))
+            self.prune()
+
+    def prune(self) -> None:
+        """Delete all but the newest ``keep`` checkpoints."""
+        if self.keep is None:
+            return
+        for _, path in checkpoints(self.folder)[: -self.keep]:
+            path.unlink(missing_ok=True)
 
 
 class EarlyStopping(Callback):

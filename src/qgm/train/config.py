@@ -11,7 +11,7 @@ Layout (``?`` = optional)::
     #   {generator: {name: adam, lr: 0.01}, discriminator: {name: sgd, lr: 0.1}}
     schedule?: cosine            # none | cosine | step | exponential, or {name: step, step_size: 50}
     train: {steps: 300, batch_size: null, eval_every: 50, log_every: 1, checkpoint_every: 100,
-            n_eval_samples: 10000, early_stop?: {metric: kl, below: 0.01, patience: 1},
+            n_eval_samples: 10000, keep_checkpoints: 3, early_stop?: {metric: kl, below: 0.01, patience: 1},
             callbacks?: [{name: layerwise, steps_per_phase: 50}], loggers: [jsonl],  # + tensorboard, mlflow
             progress: true, plots: true}
     metrics: [kl, valid_fraction]
@@ -24,6 +24,7 @@ the key path (``train.steps: ...``).
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import re
@@ -32,40 +33,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
 
-import yaml
-
-from qgm.errors import ConfigError
+from qgm.errors import ConfigError, brief, key_name
+from qgm.limits import check_seed
+from qgm.registry import did_you_mean
+from qgm.yaml_io import read_yaml, yaml_dump, yaml_load
 
 __all__ = [
     "Component", "EarlyStopConfig", "TrainConfig", "RunConfig", "SCHEDULE_NAMES",
-    "parse_config", "load_config", "apply_overrides", "yaml_load", "yaml_dump",
+    "parse_config", "load_config", "apply_overrides", "yaml_load", "yaml_dump", "NAME_PATTERN",
+    "RESUMABLE_KEYS", "resume_changes",
 ]
 
 SCHEDULE_NAMES = ("none", "cosine", "step", "exponential")
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that also reads ``1e-3`` (no dot) as a float, as YAML 1.2 does."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
-
-
-def yaml_load(text: str, source: str = "<text>") -> Any:
-    """Parse YAML ``text`` (safe loader, ``1e-3`` is a float); ConfigError on syntax errors."""
-    try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{source}: not valid YAML ({' '.join(str(exc).split())})") from None
-
-
-def yaml_dump(data: Any) -> str:
-    """YAML text of plain data (keys in insertion order)."""
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
+#: A run name: it names a folder, so no separators and no leading dot (``.``/``..`` would escape ``runs/``).
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}")
 
 
 @dataclass(frozen=True)
@@ -93,6 +74,7 @@ class EarlyStopConfig:
 class TrainConfig:
     """Loop settings. ``batch_size: null`` trains on the exact target distribution;
     ``eval_every: 0`` evaluates at the end only; ``checkpoint_every: 0`` checkpoints at the end only;
+    ``keep_checkpoints`` newest checkpoints are kept (``null``: all);
     ``callbacks`` are registered callbacks (:data:`qgm.registry.CALLBACKS`) by name with options;
     ``loggers`` are experiment trackers beside ``metrics.jsonl`` (:mod:`qgm.train.loggers`)."""
 
@@ -102,6 +84,7 @@ class TrainConfig:
     log_every: int = 1
     checkpoint_every: int = 0
     n_eval_samples: int = 10000
+    keep_checkpoints: Optional[int] = 3
     early_stop: Optional[EarlyStopConfig] = None
     callbacks: list[Component] = field(default_factory=list)
     loggers: list[str] = field(default_factory=lambda: ["jsonl"])
@@ -175,7 +158,7 @@ def _check_value(value: Any, annotation: Any, path: str) -> Any:
         return _check_value(value, args[0], path)
     if origin is list:
         if not isinstance(value, list):
-            raise ConfigError(f"{path}: expected {_type_name(annotation)}, got {value!r}")
+            raise ConfigError(f"{path}: expected {_type_name(annotation)}, got {brief(value)}")
         (item,) = typing.get_args(annotation)
         return [_check_value(v, item, f"{path}[{i}]") for i, v in enumerate(value)]
     if dataclasses.is_dataclass(annotation):
@@ -187,23 +170,27 @@ def _check_value(value: Any, annotation: Any, path: str) -> Any:
         str: lambda v: isinstance(v, str),
     }[annotation](value)
     if not ok:
-        raise ConfigError(f"{path}: expected {_type_name(annotation)}, got {value!r}")
+        raise ConfigError(f"{path}: expected {_type_name(annotation)}, got {brief(value)}")
     if annotation is float:
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            value = math.inf
         if not math.isfinite(value):
-            raise ConfigError(f"{path}: expected a finite number, got {value!r}")
+            raise ConfigError(f"{path}: expected a finite number, got {brief(value)}")
     return value
 
 
 def _from_dict(cls: type, data: Any, path: str) -> Any:
     """Instance of dataclass ``cls`` from mapping ``data``; unknown keys and bad types are ConfigErrors."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping, got {data!r}")
+        raise ConfigError(f"{path}: expected a mapping, got {brief(data)}")
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = [k for k in data if k not in names]
     if unknown:
-        raise ConfigError(f"{path}.{unknown[0]}: unknown key; allowed keys: {', '.join(names)}")
+        raise ConfigError(f"{path}.{key_name(unknown[0])}: unknown key{did_you_mean(unknown[0], names)}; "
+                          f"allowed keys: {', '.join(names)}")
     kwargs = {k: _check_value(v, hints[k], f"{path}.{k}") for k, v in data.items()}
     missing = [
         f.name for f in dataclasses.fields(cls)
@@ -218,16 +205,16 @@ def _component(data: Any, path: str) -> Component:
     if isinstance(data, str):
         data = {"name": data}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with a 'name' key, got {data!r}")
+        raise ConfigError(f"{path}: expected a mapping with a 'name' key, got {brief(data)}")
     if "name" not in data:
         raise ConfigError(f"{path}.name: required key missing")
     name = data["name"]
     if not isinstance(name, str) or not name:
-        raise ConfigError(f"{path}.name: expected a non-empty string, got {name!r}")
+        raise ConfigError(f"{path}.name: expected a non-empty string, got {brief(name)}")
     options = {k: v for k, v in data.items() if k != "name"}
     bad = [k for k in options if not isinstance(k, str)]
     if bad:
-        raise ConfigError(f"{path}: option names must be strings, got {bad[0]!r}")
+        raise ConfigError(f"{path}: option names must be strings, got {brief(bad[0])}")
     return Component(name, options)
 
 
@@ -253,7 +240,7 @@ def _optimizer(data: Any) -> Union[Component, dict[str, Component]]:
 
 def _positive(path: str, value: Optional[int], minimum: int = 1) -> None:
     if value is not None and value < minimum:
-        raise ConfigError(f"{path}: must be >= {minimum}, got {value}")
+        raise ConfigError(f"{path}: must be >= {minimum}, got {brief(value)}")
 
 
 def _check_train(t: TrainConfig, metrics: list[str]) -> None:
@@ -263,6 +250,7 @@ def _check_train(t: TrainConfig, metrics: list[str]) -> None:
     _positive("train.log_every", t.log_every)
     _positive("train.checkpoint_every", t.checkpoint_every, 0)
     _positive("train.n_eval_samples", t.n_eval_samples)
+    _positive("train.keep_checkpoints", t.keep_checkpoints)
     es = t.early_stop
     if es is None:
         return
@@ -271,7 +259,8 @@ def _check_train(t: TrainConfig, metrics: list[str]) -> None:
         raise ConfigError("train.early_stop: give exactly one of 'below' or 'above' (the threshold)")
     if es.metric != "loss" and es.metric not in metrics:
         raise ConfigError(
-            f"train.early_stop.metric: {es.metric!r} is neither 'loss' nor in metrics {metrics}; add it to metrics"
+            f"train.early_stop.metric: {brief(es.metric)} is neither 'loss' nor in metrics {brief(metrics)}"
+            f"{did_you_mean(es.metric, ['loss', *metrics])}; add it to metrics"
         )
     if es.metric != "loss" and t.eval_every == 0:
         raise ConfigError("train.early_stop: a metric is checked at evaluations; set train.eval_every >= 1")
@@ -280,10 +269,10 @@ def _check_train(t: TrainConfig, metrics: list[str]) -> None:
 def _train_config(data: Any) -> TrainConfig:
     """The ``train`` section; ``callbacks`` entries are components (``{name, **options}``)."""
     if not isinstance(data, dict):
-        raise ConfigError(f"train: expected a mapping, got {data!r}")
+        raise ConfigError(f"train: expected a mapping, got {brief(data)}")
     callbacks = data.get("callbacks") or []
     if not isinstance(callbacks, list):
-        raise ConfigError(f"train.callbacks: expected a list of {{name: ..., options}}, got {callbacks!r}")
+        raise ConfigError(f"train.callbacks: expected a list of {{name: ..., options}}, got {brief(callbacks)}")
     comps = [_component(c, f"train.callbacks[{i}]") for i, c in enumerate(callbacks)]
     train = _from_dict(TrainConfig, {k: v for k, v in data.items() if k != "callbacks"}, "train")
     return dataclasses.replace(train, callbacks=comps)
@@ -300,20 +289,22 @@ def parse_config(raw: Any) -> RunConfig:
         raise ConfigError(f"config: expected a mapping of sections ({', '.join(_TOP_KEYS)}), got {type(raw).__name__}")
     unknown = [k for k in raw if k not in _TOP_KEYS]
     if unknown:
-        raise ConfigError(f"{unknown[0]}: unknown key; allowed top-level keys: {', '.join(_TOP_KEYS)}")
+        raise ConfigError(f"{key_name(unknown[0])}: unknown key{did_you_mean(unknown[0], _TOP_KEYS)}; "
+                          f"allowed top-level keys: {', '.join(_TOP_KEYS)}")
     for key in ("name", "dataset", "model", "optimizer"):
         if key not in raw:
             raise ConfigError(f"{key}: required key missing")
     name = _check_value(raw["name"], str, "name")
-    if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
-        raise ConfigError(f"name: use letters, digits, '_', '-' or '.' (it names a folder), got {name!r}")
-    seed = _check_value(raw.get("seed", 0), int, "seed")
-    _positive("seed", seed, 0)
+    if not NAME_PATTERN.fullmatch(name):
+        raise ConfigError(f"name: use letters, digits, '_', '-' or '.' (1 to 100, not starting with '.' or '-': "
+                          f"it names a folder), got {brief(name)}")
+    seed = check_seed(raw.get("seed", 0), "seed")
     metrics = _check_value(raw.get("metrics") or [], list[str], "metrics")
     schedule = raw.get("schedule")
     schedule_c = None if schedule is None else _component(schedule, "schedule")
     if schedule_c is not None and schedule_c.name not in SCHEDULE_NAMES:
-        raise ConfigError(f"schedule.name: {schedule_c.name!r} unknown; use one of {', '.join(SCHEDULE_NAMES)}")
+        raise ConfigError(f"schedule.name: {brief(schedule_c.name)} unknown{did_you_mean(schedule_c.name, SCHEDULE_NAMES)}; "
+                          f"use one of {', '.join(SCHEDULE_NAMES)}")
     train = _train_config(raw.get("train") or {})
     _check_train(train, metrics)
     return RunConfig(
@@ -329,19 +320,50 @@ def parse_config(raw: Any) -> RunConfig:
     )
 
 
+#: Keys a resumed run may change (a key names itself and everything under it); every other key must equal
+#: the run's ``config.yaml``: the checkpoint's model, optimizer, schedule and batch stream were made by those.
+RESUMABLE_KEYS = (
+    "name", "train.steps", "train.eval_every", "train.log_every", "train.checkpoint_every", "train.n_eval_samples",
+    "train.keep_checkpoints", "train.early_stop", "train.progress", "train.plots", "train.loggers", "metrics",
+)
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Leaves of nested mappings under dotted keys (lists are leaves)."""
+    if not isinstance(data, dict) or not data:
+        return {prefix: data}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def resume_changes(old: RunConfig, new: RunConfig) -> list[tuple[str, Any, Any]]:
+    """``(key, old value, new value)`` for every key of the resolved configs that differs and that a resume
+    may not change (:data:`RESUMABLE_KEYS`); ``"<absent>"`` stands for a missing key."""
+    a, b = _flatten(old.to_dict()), _flatten(new.to_dict())
+    changed = []
+    for key in [*a, *(k for k in b if k not in a)]:
+        if a.get(key, "<absent>") == b.get(key, "<absent>"):
+            continue
+        if not any(key == r or key.startswith(r + ".") for r in RESUMABLE_KEYS):
+            changed.append((key, a.get(key, "<absent>"), b.get(key, "<absent>")))
+    return changed
+
+
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """``raw`` with ``key.path=value`` overrides applied (values parsed as YAML); a new dict."""
-    out = yaml_load(yaml_dump(raw)) or {}
+    out = copy.deepcopy(raw) if raw else {}
     for item in overrides:
         key, sep, text = item.partition("=")
         parts = key.strip().split(".")
         if not sep or not all(parts):
-            raise ConfigError(f"--set {item!r}: expected key.path=value, e.g. train.steps=200")
+            raise ConfigError(f"--set {brief(item)}: expected key.path=value, e.g. train.steps=200")
         node = out
         for i, part in enumerate(parts[:-1]):
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise ConfigError(f"--set {item!r}: {'.'.join(parts[: i + 1])} is not a section")
+                raise ConfigError(f"--set {brief(item)}: {'.'.join(parts[: i + 1])} is not a section")
             node = child
         node[parts[-1]] = yaml_load(text, f"--set {key}")
     return out
@@ -349,10 +371,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
 
 def load_config(path: Union[str, Path], overrides: Optional[list[str]] = None) -> RunConfig:
     """Read YAML ``path``, apply ``--set`` style ``overrides`` and validate."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config: file {str(path)!r} not found")
-    raw = yaml_load(path.read_text(), str(path))
+    raw = read_yaml(path, "config")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     return parse_config(apply_overrides(raw, list(overrides or [])))

@@ -14,6 +14,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from qgm.atomic import atomic_savefig
+
 __all__ = ["write_plots", "plot_curves", "plot_distribution", "plot_images", "plot_values", "MAX_BARS"]
 
 #: Most basis states drawn as bars in ``distribution.png``.
@@ -43,7 +45,7 @@ def plot_curves(records: Sequence[dict[str, Any]], path: Path) -> None:
         ax.grid(alpha=0.3)
     axes[-1, 0].set_xlabel("step")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_savefig(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -59,7 +61,7 @@ def plot_distribution(learned: np.ndarray, target: np.ndarray, n_bits: int, path
         ax.set_ylabel("probability")
         ax.legend()
         fig.tight_layout()
-        fig.savefig(path, dpi=110)
+        atomic_savefig(fig, path, dpi=110)
         plt.close(fig)
         return
     states = np.arange(learned.size)
@@ -74,7 +76,7 @@ def plot_distribution(learned: np.ndarray, target: np.ndarray, n_bits: int, path
     ax.set_ylabel("probability")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_savefig(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -92,7 +94,7 @@ def plot_images(images: np.ndarray, path: Path, max_images: int = 48) -> None:
         ax.set_xticks([])  # keep the frame: without it, neighbouring images merge into one picture
         ax.set_yticks([])
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.98, wspace=0.15, hspace=0.15)
-    fig.savefig(path, dpi=110)
+    atomic_savefig(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -112,7 +114,7 @@ def plot_values(samples: np.ndarray, data: np.ndarray, path: Path) -> None:
         ax.set_ylabel("x1")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_savefig(fig, path, dpi=110)
     plt.close(fig)
 
 

@@ -21,7 +21,7 @@ in chunks of at most :data:`CHUNK_AMPLITUDES` amplitudes.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 
@@ -130,16 +130,19 @@ def values_and_gradients(
     method: str = "auto",
     shots: Optional[int] = None,
     generator: Optional[torch.Generator] = None,
+    on_rows: Optional[Callable[[int], object]] = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Cost values ``(C, M)`` and gradients ``(C, M, len(index))`` at the rows of ``theta`` ``(M, P)``.
 
     ``C = len(costs)``; ``index`` lists the differentiated slots; ``shots`` (shift route
-    only) estimates every evaluation from that many samples drawn with ``generator``.
+    only) estimates every evaluation from that many samples drawn with ``generator``;
+    ``on_rows(k)`` is called after each chunk of ``k`` rows (progress).
     """
     method = resolve_method(circuit, index, method, shots)
-    parts = [
-        _shift_chunk(circuit, theta[s], costs, index, shots, generator) if method == "shift"
-        else _autograd_chunk(circuit, theta[s], costs, index, method)
-        for s in _chunks(theta.shape[0], circuit.n_qubits)
-    ]
+    parts = []
+    for s in _chunks(theta.shape[0], circuit.n_qubits):
+        parts.append(_shift_chunk(circuit, theta[s], costs, index, shots, generator) if method == "shift"
+                     else _autograd_chunk(circuit, theta[s], costs, index, method))
+        if on_rows is not None:
+            on_rows(s.stop - s.start)
     return torch.cat([p[0] for p in parts], 1), torch.cat([p[1] for p in parts], 1)

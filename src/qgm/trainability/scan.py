@@ -31,7 +31,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 import numpy as np
 import torch
 
-from qgm.atomic import atomic_json
+from qgm.atomic import atomic_json, atomic_savefig
 from qgm.circuits import Circuit
 from qgm.circuits.init import initialize
 from qgm.circuits.registry import ANSATZE, ansatz_at_depth
@@ -41,10 +41,13 @@ from qgm.trainability.fit import fit_decay, variance_stats
 from qgm.trainability.gradients import resolve_method, values_and_gradients
 from qgm.trainability.rules import eval_rule
 
-__all__ = ["scan", "ScanResult", "depth_of", "build_scan_ansatz", "point_seed"]
+__all__ = ["scan", "ScanResult", "depth_of", "build_scan_ansatz", "point_seed", "Progress"]
 
 Ansatz = Union[Callable[[int, int], Circuit], dict]
 DepthRule = Union[int, str]
+#: A progress-bar factory such as ``tqdm``: ``progress(desc=str, total=int)`` returns an object with
+#: ``update(rows)`` and ``close()``.
+Progress = Callable[..., Any]
 def depth_of(rule: DepthRule, n: int) -> int:
     """Depth of ``rule`` at ``n`` qubits (see module docstring)."""
     if isinstance(rule, (int, np.integer)) and not isinstance(rule, bool):
@@ -160,8 +163,7 @@ class ScanResult:
         ax.legend(fontsize=7)
         fig.tight_layout()
         if path is not None:
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-            fig.savefig(path, dpi=120)
+            atomic_savefig(fig, path, dpi=120)
         return fig
 
 
@@ -177,14 +179,22 @@ def _draw(
 def _point(
     circuit: Circuit, costs: list[CostSpec], n: int, depth: int, rule: DepthRule, n_inits: int, slots: list[int],
     shots: Optional[int], seed: int, method: str, n_boot: int, init: Optional[str], init_options: dict,
+    progress: Optional[Progress] = None,
 ) -> list[dict]:
     gen = torch.Generator().manual_seed(point_seed(seed, n, depth))
     theta = _draw(circuit, n_inits, gen, init, init_options)
     method = resolve_method(circuit, slots, method, shots)
     start = time.perf_counter()
-    values, grads = values_and_gradients(
-        circuit, theta, [c.build(n) for c in costs], slots, method=method, shots=shots, generator=gen
-    )
+    bar = None if progress is None else progress(
+        desc=f"{','.join(c.label for c in costs)} depth={rule} n={n}", total=n_inits)
+    try:
+        values, grads = values_and_gradients(
+            circuit, theta, [c.build(n) for c in costs], slots, method=method, shots=shots, generator=gen,
+            on_rows=None if bar is None else bar.update,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
     seconds = (time.perf_counter() - start) / len(costs)
     rows = []
     for i, cost in enumerate(costs):
@@ -215,6 +225,7 @@ def scan(
     init: Optional[str] = None,
     init_options: Optional[dict] = None,
     log: Optional[Callable[[str], None]] = None,
+    progress: Optional[Progress] = None,
 ) -> ScanResult:
     """Estimate ``Var_θ[∂C/∂θ_k]`` over ``n_inits`` uniform initialisations for every
     (cost, depth rule, n) and fit ``log2 Var`` against ``n`` per (cost, depth rule).
@@ -235,6 +246,8 @@ def scan(
         init: None (default) draws ``θ ~ U[0, 2π)^P``; otherwise every row is one call of
             the strategy ``init`` of :data:`qgm.circuits.INITIALIZERS` with ``init_options``.
         log: called with one line per finished point (e.g. ``print``).
+        progress: a bar factory (:data:`Progress`, e.g. ``tqdm``) advanced by the initialisations done
+            within each computed point.
     """
     if isinstance(n_inits, bool) or not isinstance(n_inits, (int, np.integer)) or n_inits < 2:
         raise ConfigError(f"n_inits: expected an integer >= 2, got {n_inits!r}")
@@ -260,7 +273,7 @@ def scan(
                 else:
                     todo.append((c, path))
             fresh = _point(circuit, [c for c, _ in todo], int(n), d, rule, n_inits, slots, shots, seed,
-                           grad_method, n_boot, init, init_options or {}) if todo else []
+                           grad_method, n_boot, init, init_options or {}, progress) if todo else []
             for (c, path), row in zip(todo, fresh):
                 if path is not None:
                     atomic_json(path, row)
