@@ -16,6 +16,7 @@ limit                       value           guards
 ``MAX_BITS``                24              bit datasets that hold ``(2**n_bits,)`` vectors
 ``MAX_SEED``                2**63 - 1       a seed (torch generators take 64-bit seeds)
 ``MAX_ANSATZ_CELLS``        4,000           ``depth × n_qubits`` of an ansatz built from a config
+``MAX_MODES``               10,000          components of a Gaussian-mixture dataset (ring, grid)
 ``MAX_MESSAGE_CHARS``       1,000           one error message (:mod:`qgm.errors`)
 ``MAX_VALUE_CHARS``         80              a user value quoted in a message
 memory budget               see below       states, batches, samples, dataset vectors
@@ -47,7 +48,7 @@ __all__ = [
     "MAX_ANSATZ_CELLS", "MAX_MESSAGE_CHARS", "MAX_VALUE_CHARS", "MEMORY_ENV", "SMALL_BYTES", "STATE_COPIES",
     "SAMPLE_COPIES", "memory_budget", "format_bytes", "power_bytes", "power_text", "check_bytes", "element_bytes",
     "check_samples",
-    "check_state", "check_bits", "check_ansatz_size", "MAX_SEED", "check_seed",
+    "check_state", "check_bits", "check_ansatz_size", "MAX_SEED", "check_seed", "MAX_MODES", "check_modes",
 ]
 
 MAX_CONFIG_BYTES = 1 << 20
@@ -58,6 +59,8 @@ MAX_RULE_VALUE = 1e9
 #: Largest ``n_bits`` for which a dataset materialises a ``(2**n_bits,)`` vector (target, valid mask).
 MAX_BITS = 24
 MAX_ANSATZ_CELLS = 4_000
+#: Most components of a mixture dataset (each one is a loop over the grid when discretised).
+MAX_MODES = 10_000
 MAX_SEED = 2**63 - 1
 #: Environment variable overriding the memory budget.
 MEMORY_ENV = "QGM_MEMORY_LIMIT"
@@ -193,6 +196,14 @@ def check_ansatz_size(depth: Any, n_qubits: int, field: str = "depth") -> None:
             f"{field}: {depth} layers on {n_qubits} qubits is {depth * max(int(n_qubits), 1):,} layer-qubits, over "
             f"MAX_ANSATZ_CELLS={MAX_ANSATZ_CELLS:,} (qgm.limits); use a smaller depth"
         )
+
+
+def check_modes(n_modes: int, field: str) -> int:
+    """``n_modes`` (a positive int already) unless it exceeds :data:`MAX_MODES`."""
+    if n_modes > MAX_MODES:
+        raise ResourceError(f"{field}: {n_modes:,} mixture components, over MAX_MODES={MAX_MODES:,} (qgm.limits); "
+                            "use fewer modes")
+    return n_modes
 
 
 def check_seed(value: Any, field: str = "seed") -> int:

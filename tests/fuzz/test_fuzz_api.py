@@ -4,7 +4,6 @@ rules of random text. Every call must succeed with a sane result or raise a one-
 the budget of :mod:`budget`."""
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numpy as np
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 
 from qgm import sim
 from qgm.circuits import GATES, Circuit, In, P
-from qgm.errors import QGMError
+from qgm.errors import ResourceError
 from qgm.registry import DATASETS
 from qgm.train import load_plugins
 from qgm.trainability.rules import eval_rule
@@ -123,14 +122,12 @@ def test_expectations_of_random_observables(observable, shots):
 OPTION_VALUES = st.one_of(
     st.integers(-3, 40), st.sampled_from([10**12, 2**70, 0.5, -1.0, math.nan, None, True, "x", [], [1, 2], {"a": 1}]),
 )
-#: Dataset options whose sizes their factories (qgm.data.distributions, mixtures2d) do not check before
-#: allocating yet: a MemoryError or an allocator RuntimeError instead of a one-line error. Tracked by
-#: test_known_unchecked_dataset_sizes, which fails once one of them is fixed (then drop it from here).
-UNCHECKED_SIZES = {
+#: Size options of dataset factories, each refused before allocating (once tracked as unchecked).
+SIZE_OPTIONS = sorted({
     ("double_gaussian", "bits"), ("gaussian", "bits"), ("grid", "bits"), ("grid", "n_train"), ("grid", "side"),
     ("ring", "bits"), ("ring", "n_train"), ("ring", "n_modes"),
-}
-#: The same for factories with required options (only kept out of the fuzz).
+})
+#: Factories with required options (kept out of the fuzz).
 UNCHECKED_WITH_REQUIRED = {("mixture", "bits"), ("custom", "bits"), ("state_ensemble", "n_qubits")}
 #: Datasets that read files or bundled data (not fuzzed here).
 FILE_DATASETS = {"digits", "file", "market_copula", "market_returns", "qm9"}
@@ -141,19 +138,17 @@ FILE_DATASETS = {"digits", "file", "market_copula", "market_returns", "qm9"}
 def test_dataset_factories_with_random_options(data):
     load_plugins()
     name = data.draw(st.sampled_from([n for n in DATASETS.names() if n not in FILE_DATASETS]))
-    keys = [k for k in DATASETS.options(name) if (name, k) not in UNCHECKED_SIZES | UNCHECKED_WITH_REQUIRED] + ["bogus"]
+    keys = [k for k in DATASETS.options(name) if (name, k) not in UNCHECKED_WITH_REQUIRED] + ["bogus"]
     options = data.draw(st.dictionaries(st.sampled_from(keys), OPTION_VALUES, max_size=3))
     kind, value = outcome(lambda: DATASETS.create(name, **options), seconds=15)
     if kind == "ok":
         assert len(value) >= 1 and value.space is not None
 
 
-@pytest.mark.xfail(strict=True, raises=(MemoryError, RuntimeError, OverflowError),
-                   reason="dataset factories outside this branch allocate before checking sizes")
-@pytest.mark.parametrize("name, key", sorted(UNCHECKED_SIZES))
-def test_known_unchecked_dataset_sizes(name, key):
+@pytest.mark.parametrize("name, key", SIZE_OPTIONS)
+def test_dataset_sizes_are_refused_before_allocating(name, key):
     load_plugins()
-    with bounded(seconds=15), contextlib.suppress(QGMError):  # a checked size (ResourceError) passes: then drop it
+    with bounded(seconds=15), pytest.raises(ResourceError, match=rf"^{key}|^{name}"):
         DATASETS.create(name, **{key: 10**12})
 
 

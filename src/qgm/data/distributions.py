@@ -25,6 +25,7 @@ from scipy import stats
 
 from qgm.data.base import GridDataset, check_n_bits, check_positive_int, sample_indices
 from qgm.errors import ConfigError
+from qgm.limits import check_bits
 from qgm.registry import DATASETS
 
 __all__ = [
@@ -37,7 +38,9 @@ _COMPONENT_KEYS = {"family", "weight", "mu", "sigma", "cov"}
 
 
 def grid_centres(bits: int, bounds: Optional[Sequence[Any]], dim: int) -> list[np.ndarray]:
-    """Bin centres ``[(2**bits,)] * dim`` from ``bounds`` = ``(low, high)``, a list of pairs, or None."""
+    """Bin centres ``[(2**bits,)] * dim`` from ``bounds`` = ``(low, high)``, a list of pairs, or None
+    (``bits * dim`` checked against :data:`qgm.limits.MAX_BITS` first)."""
+    check_bits(bits * dim, "bits")
     if bounds is None:
         pairs = [(0.0, float((1 << bits) - 1))] * dim
     else:
@@ -173,7 +176,7 @@ def mixture(
 def double_gaussian(bits: int = 10, n_train: int = 10000, seed: int = 0) -> GridDataset:
     """Liu & Wang's double Gaussian: ``p(x) ∝ N(x; 2/7 2**n, (2**n/8)**2) + N(x; 5/7 2**n, (2**n/8)**2)``
     at ``x = 0..2**n - 1`` (``n = bits``; equal weights; arXiv:1804.04168 sec. III)."""
-    bits = check_positive_int("bits", bits)
+    bits = check_n_bits("double_gaussian", check_positive_int("bits", bits))
     size, sigma = float(1 << bits), float(1 << bits) / 8
     components = [{"mu": 2 / 7 * size, "sigma": sigma}, {"mu": 5 / 7 * size, "sigma": sigma}]
     return _mixture_dataset("double_gaussian", components, bits, None, n_train, seed)

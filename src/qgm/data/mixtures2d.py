@@ -24,7 +24,9 @@ from scipy import stats
 from qgm.data.base import ContinuousDataset, GridDataset, check_positive_int, sample_indices
 from qgm.data.distributions import grid_centres
 from qgm.errors import ConfigError
+from qgm.limits import check_modes, check_samples
 from qgm.registry import DATASETS
+from qgm.spaces import Reals
 
 __all__ = ["ring_modes", "grid_modes", "Mixture2D", "DiscretisedMixture2D", "ring", "grid"]
 
@@ -60,7 +62,9 @@ class Mixture2D(ContinuousDataset):
         self.std = float(std)
         self.mode_radius = N_STD * self.std
         g = torch.Generator().manual_seed(int(seed))
-        train = _draw(self.modes, self.std, check_positive_int("n_train", n_train), g)
+        n_train = check_positive_int("n_train", n_train)
+        check_samples(n_train, Reals(self.modes.shape[1]), "n_train")
+        train = _draw(self.modes, self.std, n_train, g)
         super().__init__(name, train, sampler=lambda n, generator: _draw(self.modes, self.std, n, generator))
 
 
@@ -106,7 +110,15 @@ def ring(
     n_train: int = 10000, seed: int = 0,
 ) -> Mixture2D | DiscretisedMixture2D:
     """Registered factory: the ring of Gaussians (continuous, or discretised with ``bits`` per axis)."""
-    return _mixture("ring", ring_modes(check_positive_int("n_modes", n_modes), radius), std, bits, range, n_train, seed)
+    modes = ring_modes(check_modes(check_positive_int("n_modes", n_modes), "n_modes"), radius)
+    return _mixture("ring", modes, std, bits, range, n_train, seed)
+
+
+def _side(side: Any) -> int:
+    """``side`` of the grid of modes, its ``side**2`` modes checked against :data:`qgm.limits.MAX_MODES`."""
+    side = check_positive_int("side", side)
+    check_modes(side * side, "side")
+    return side
 
 
 @DATASETS.register("grid")
@@ -115,4 +127,4 @@ def grid(
     n_train: int = 10000, seed: int = 0,
 ) -> Mixture2D | DiscretisedMixture2D:
     """Registered factory: the grid of Gaussians (continuous, or discretised with ``bits`` per axis)."""
-    return _mixture("grid", grid_modes(check_positive_int("side", side), spacing), std, bits, range, n_train, seed)
+    return _mixture("grid", grid_modes(_side(side), spacing), std, bits, range, n_train, seed)
