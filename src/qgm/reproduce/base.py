@@ -59,7 +59,9 @@ class Claim:
         convention: how ``metric`` is normalised / discretised / estimated, matching the paper's.
         measure: ``measure(seed, quick) -> {metric: value, ...}`` for one seed.
         seeds: seeds of a full run (>= 5 unless ``why_fewer`` says why).
-        quick_seeds: seeds of a quick run (CI / ``--quick``).
+        quick_seeds: seeds of a quick run (``--quick``). Quick runs measure the full per-seed setting
+            on these seeds wherever the budget allows (``qgm reproduce --all --quick`` within 15 minutes
+            on 2 cores), so their verdict checks the full one; borderline claims take several seeds.
         why_fewer: the reason when fewer than 5 seeds are run.
         baseline: the classical baseline measured beside it, in one line ("" if none).
         command: the command that regenerates it (default ``qgm reproduce <name>``).

@@ -86,19 +86,20 @@ def cqcl_measure(model: str, seed: int, quick: bool) -> dict[str, float]:
 
 
 def _cqcl_claim(model: str, title: str, paper_value: float, threshold: float, direction: str, setting: str,
-                metric: str = "relative_entropy") -> None:
+                metric: str = "relative_entropy", quick_seeds: tuple[int, ...] = (1,)) -> None:
     name = f"cqcl_qbm_{model}"
     CLAIMS.register(name)(Claim(
         name=name, title=title, paper=CQCL_PAPER, metric=metric, paper_value=paper_value,
         threshold=threshold, direction=direction, setting=setting,
         convention="S(η‖ρ) in nats; θ = 0 start; plain gradient descent, lr = 1/(2 K) with K counting the benchmark's "
                    "Y fields; benchmark value is its seed 1",
-        measure=functools.partial(cqcl_measure, model), seeds=(1, 2, 3, 4, 5), quick_seeds=(1,),
+        measure=functools.partial(cqcl_measure, model), seeds=(1, 2, 3, 4, 5), quick_seeds=quick_seeds,
         command=f"qgm reproduce {name}"))
 
 
 _cqcl_claim("tfim", "CQCL 8-qubit TFIM Gibbs target, TFIM model: relative entropy after 20 epochs", 2.8e-14, 1e-12,
-            "below", "8 qubits, β = 1, model ΣZZ + ΣX (2 parameters), lr 0.25, 200 epochs (metric: after 20)", "at_20")
+            "below", "8 qubits, β = 1, model ΣZZ + ΣX (2 parameters), lr 0.25, 200 epochs (metric: after 20)", "at_20",
+            quick_seeds=(1, 2, 3))  # per-target values straddle the bar: one target cannot stand for the median
 _cqcl_claim("xyz_chain", "CQCL 8-qubit TFIM Gibbs target, 1-D XYZ model: relative entropy after 1000 epochs", 0.022,
             0.03, "below", "8 qubits, β = 1, XX/YY/ZZ chain + X/Z fields (37 parameters), lr 1/90, 1000 epochs")
 _cqcl_claim("xyz_all", "CQCL 8-qubit TFIM Gibbs target, all-to-all XYZ model: relative entropy after 1000 epochs",
@@ -216,4 +217,5 @@ for _sizes, _seeds, _why in (((4, 6), (0, 1, 2, 3, 4), ""),
                 f"(H, then n layers RX / RZZ·RYY brickwork); Adam lr 0.05, {VQT_STEPS} steps, exact free-energy gradients",
         convention="Uhlmann fidelity (Tr √(√ρ σ √ρ))², minimum over the sizes; free-energy gap β(F − F_exact) "
                    "= S(ρ‖σ) in nats",
-        measure=functools.partial(vqt_measure, _sizes), seeds=_seeds, why_fewer=_why, command=f"qgm reproduce {_name}"))
+        measure=functools.partial(vqt_measure, _sizes), seeds=_seeds, quick_seeds=_seeds[:2], why_fewer=_why,
+        command=f"qgm reproduce {_name}"))
