@@ -1,12 +1,14 @@
 """Every differentiation method against a frozen, independent oracle (tests/reference.py:
 per-gate tensordot with torch autograd, sharing no code with qgm.sim), to 1e-10, on 200
-random circuits: 160 through the small-n ("pair") plan and 40 with the large-n ("rotate")
-plan forced at n = 8..10 (rotating and in-place blocks, gathers in between)."""
+random circuits: 160 through the small-n engines (qgm.sim.compact where the circuit allows it,
+else the "pair" plan) and 40 with the large-n ("rotate") plan forced at n = 8..10 (rotating and
+in-place blocks, gathers in between)."""
 import numpy as np
 import pytest
 import torch
 
 import qgm
+import qgm.sim.compact as compact
 import qgm.sim.executable as executable
 import qgm.sim.kernels as kernels
 from reference import random_circuit, reference_state_torch
@@ -65,6 +67,7 @@ def test_small_plan_matches_oracle(seed):
 @pytest.mark.parametrize("seed", range(2))
 def test_rotate_plan_matches_oracle(seed, monkeypatch):
     monkeypatch.setattr(executable, "SMALL_N", 3)
+    monkeypatch.setattr(compact, "COMPACT_N", 0)  # the general engine's rotating plan, not the small-n engine
     monkeypatch.setattr(kernels, "MIN_MIDDLE_STRIDE", 1 << 3)  # exercise in-place middle blocks too
     for prog in list(qgm.sim.program._CACHE.values()):
         prog._device_cache.clear()

@@ -36,6 +36,10 @@ __all__ = [
     "LayerGrads",
     "angle_grads",
     "zero_state",
+    "wire_products",
+    "born_into",
+    "traced_backward",
+    "slot_grads",
 ]
 
 
@@ -96,7 +100,7 @@ def build_table(
     return table, multi
 
 
-def _wire_products(program: Program, table: torch.Tensor) -> list[torch.Tensor]:
+def wire_products(program: Program, table: torch.Tensor) -> list[torch.Tensor]:
     """Per stage group: the product over depth of each wire's matrices ``(Bt, ng, n, 2, 2)``."""
     t = program.tensors(table.device, table.real.dtype)
     bt = table.shape[0]
@@ -133,7 +137,7 @@ class Matrices:
         self.shared = phi.shape[0] == 1 and not traced
         t = program.tensors(phi.device, phi.dtype)
         self.table, self.multi = build_table(program, phi, traced)
-        self.products = _wire_products(program, self.table)
+        self.products = wire_products(program, self.table)
         self.blocks: dict[tuple[int, int, int], torch.Tensor] = {}
         unbound: dict[tuple[int, int, int], tuple[torch.Tensor, ...]] = {}
         per_gate = {name: (mm[0] if self.shared else mm.transpose(0, 1)).unbind(0) for name, mm in self.multi.items()}
@@ -223,6 +227,31 @@ def zero_state(n: int, batch: int, dtype: torch.dtype, device: torch.device) -> 
     return _ZERO[key].expand(batch, -1)
 
 
+def born_into(psi: torch.Tensor) -> torch.Tensor:
+    """``|ψ|²`` of ``psi`` ``(B, 2**n)`` as a fresh real tensor (two fused real operations)."""
+    r = torch.view_as_real(psi)
+    out = torch.empty(psi.shape, dtype=r.dtype, device=psi.device)
+    torch.mul(r[..., 0], r[..., 0], out=out)
+    return out.addcmul_(r[..., 1], r[..., 1])
+
+
+def traced_backward(program: Program, batch: int, dtype: torch.dtype, output: str, g: torch.Tensor,
+                    args: tuple, need: Sequence[bool]) -> list[Optional[torch.Tensor]]:
+    """Gradients of ``args = (psi0, params, inputs)`` (where ``need``) by re-running the
+    out-of-place kernel graph and differentiating it with ``create_graph=True`` (second
+    derivatives of a differentiated engine call)."""
+    psi0, params, inputs = args
+    with torch.enable_grad():
+        phi, _ = bind(program, params, inputs)
+        start = zero_state(program.n, batch, dtype, params.device) if psi0 is None else psi0
+        out = evolve(program, start, build_mats(program, phi))
+        if output == "probs":
+            out = out.real**2 + out.imag**2
+        wanted = [x for x, nd in zip(args, need) if nd]
+        grads = iter(torch.autograd.grad(out, wanted, g, create_graph=True, allow_unused=True))
+    return [next(grads) if nd else None for nd in need]
+
+
 # ---------------------------------------------------------------------------
 # closed-form gradients
 
@@ -301,10 +330,12 @@ def _traces(program: Program, h: torch.Tensor, k: int) -> torch.Tensor:
 class LayerGrads:
     """Collects the correlations of one backward pass and turns them into ∂L/∂phi."""
 
-    def __init__(self, program: Program, mats: Matrices) -> None:
-        self.program, self.m = program, mats
-        self.bt = mats.table.shape[0]
-        self.hw: list[Optional[torch.Tensor]] = [None] * len(mats.products)  # per group (Bt, ng, n, 2, 2)
+    def __init__(self, program: Program, table: torch.Tensor, products: Sequence[torch.Tensor]) -> None:
+        """``table`` and ``products``: the call's single-qubit table and per-group wire products
+        (:func:`build_table`, :func:`wire_products`)."""
+        self.program, self.table, self.products = program, table, products
+        self.bt = table.shape[0]
+        self.hw: list[Optional[torch.Tensor]] = [None] * len(products)  # per group (Bt, ng, n, 2, 2)
         self.multi: dict[str, dict[int, torch.Tensor]] = {name: {} for name in program.multi_gates}
 
     def _fold(self, h: torch.Tensor) -> torch.Tensor:
@@ -313,7 +344,7 @@ class LayerGrads:
 
     def _hw(self, g: int) -> torch.Tensor:
         if self.hw[g] is None:
-            self.hw[g] = torch.zeros_like(self.m.products[g])
+            self.hw[g] = torch.zeros_like(self.products[g])
         return self.hw[g]  # type: ignore[return-value]
 
     def block(self, source: tuple, h: torch.Tensor) -> None:
@@ -333,21 +364,42 @@ class LayerGrads:
         self.multi[source[1]][source[2]] = h * mat if GATES[source[1]].diagonal else h @ mat
 
     def d_phi(self, phi: torch.Tensor) -> torch.Tensor:
-        program, m = self.program, self.m
+        program, table = self.program, self.table
         t = program.tensors(phi.device, phi.dtype)
         g_table = None
-        for grp, (hw, prod) in enumerate(zip(self.hw, m.products)):
+        for grp, (hw, prod) in enumerate(zip(self.hw, self.products)):
             if hw is None:
                 continue
             if g_table is None:
-                g_table = torch.zeros_like(m.table)
+                g_table = torch.zeros_like(table)
             rows = t["rows"][grp]
             ng, depth, n = rows.shape
-            w = m.table.index_select(1, rows.reshape(-1)).reshape(self.bt, ng, depth, n, 2, 2)
+            w = table.index_select(1, rows.reshape(-1)).reshape(self.bt, ng, depth, n, 2, 2)
             gw = _chain_grads(w, hw @ prod)
             g_table.index_add_(1, rows.reshape(-1), gw.reshape(self.bt, -1, 2, 2))
         g_multi = {
             name: torch.stack([gs[j] for j in range(len(gs))], 1)
             for name, gs in self.multi.items() if gs
         }
-        return angle_grads(program, phi, m.table, g_table, g_multi)
+        return angle_grads(program, phi, table, g_table, g_multi)
+
+
+def slot_grads(
+    program: Program, d_phi: torch.Tensor, params: torch.Tensor, inputs: torch.Tensor, need: Sequence[bool]
+) -> tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
+    """∂L/∂params and ∂L/∂inputs from ∂L/∂phi (``phi = scale · v[slot] + offset``)."""
+    t = program.tensors(d_phi.device, d_phi.dtype)
+    rows = d_phi.shape[0]
+    dv = torch.zeros(rows, program.n_params + program.n_inputs + 1, dtype=d_phi.dtype, device=d_phi.device)
+    dv.index_add_(1, t["slot"], d_phi * t["scale"])
+    p = program.n_params
+    d_params = d_inputs = None
+    if need[0]:
+        d_params = dv[:, :p]
+        if params.shape[0] != rows:
+            d_params = d_params.sum(0, keepdim=True)
+    if need[1]:
+        d_inputs = dv[:, p : p + program.n_inputs]
+        if inputs.shape[0] != rows:
+            d_inputs = d_inputs.sum(0, keepdim=True)
+    return d_params, d_inputs

@@ -29,12 +29,13 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
-from qgm.sim.evolve import LayerGrads, Matrices, _traces, bind, build_mats, evolve, zero_state
+from qgm.sim.compact import compact_evolve, compact_program
+from qgm.sim.evolve import LayerGrads, Matrices, _traces, bind, born_into, slot_grads, traced_backward, zero_state
 from qgm.sim.kernels import BlockKernel
 from qgm.sim.program import SMALL_N, Plan, Program
 from qgm.sim.workspace import Workspace, workspace
 
-__all__ = ["Executable", "Evolve", "evolve_params", "run", "plan_kind", "born_into"]
+__all__ = ["Executable", "Evolve", "evolve_params", "run", "plan_kind"]
 
 Fn = Callable[..., torch.Tensor]
 
@@ -303,14 +304,6 @@ def executable(program: Program, batch: int, dtype: torch.dtype, device: torch.d
     return exe
 
 
-def born_into(psi: torch.Tensor) -> torch.Tensor:
-    """``|ψ|²`` of ``psi`` ``(B, 2**n)`` as a fresh real tensor (two fused real operations)."""
-    r = torch.view_as_real(psi)
-    out = torch.empty(psi.shape, dtype=r.dtype, device=psi.device)
-    torch.mul(r[..., 0], r[..., 0], out=out)
-    return out.addcmul_(r[..., 1], r[..., 1])
-
-
 class Evolve(torch.autograd.Function):
     """Binding and the kernels of a plan as one autograd node: ``(psi0, params, inputs) -> output``.
 
@@ -352,13 +345,13 @@ class Evolve(torch.autograd.Function):
             if ctx.output == "probs":  # ∂L/∂ψ = 2 ψ ∂L/∂p, into a buffer
                 g = torch.mul(final, g, out=exe.ws.stack("gin", 1)[0]).mul_(2)
             states = exe.paired_states(final) if need_phi and ctx.method == "backprop" else None
-            grads = LayerGrads(exe.program, ctx.mats) if need_phi else None
+            grads = LayerGrads(exe.program, ctx.mats.table, ctx.mats.products) if need_phi else None
             method = ctx.method if need_phi else "backprop"
             g_psi0 = exe.backward(g.contiguous(), final, ctx.mats, states, grads, need_psi0, method)
             d_params = d_inputs = None
             if grads is not None:
                 d_phi = grads.d_phi(ctx.phi)
-                d_params, d_inputs = _slot_grads(exe.program, d_phi, params, inputs, ctx.needs_input_grad[4:])
+                d_params, d_inputs = slot_grads(exe.program, d_phi, params, inputs, ctx.needs_input_grad[4:])
         return None, None, None, g_psi0, d_params, d_inputs
 
     @staticmethod
@@ -377,38 +370,8 @@ class Evolve(torch.autograd.Function):
     def _differentiable_backward(ctx, g, psi0, params, inputs):
         """Backward through the out-of-place kernel graph (used under ``create_graph=True``)."""
         exe: Executable = ctx.exe
-        program = exe.program
-        need = ctx.needs_input_grad[3:]
-        with torch.enable_grad():
-            phi, _ = bind(program, params, inputs)
-            start = zero_state(program.n, exe.b, exe.ws.dtype, exe.ws.device) if psi0 is None else psi0
-            out = evolve(program, start, build_mats(program, phi))
-            if ctx.output == "probs":
-                out = out.real**2 + out.imag**2
-            wanted = [x for x, nd in zip((psi0, params, inputs), need) if nd]
-            grads = iter(torch.autograd.grad(out, wanted, g, create_graph=True, allow_unused=True))
-        return (None, None, None, *[next(grads) if nd else None for nd in need])
-
-
-def _slot_grads(
-    program: Program, d_phi: torch.Tensor, params: torch.Tensor, inputs: torch.Tensor, need: Sequence[bool]
-) -> tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
-    """∂L/∂params and ∂L/∂inputs from ∂L/∂phi (``phi = scale · v[slot] + offset``)."""
-    t = program.tensors(d_phi.device, d_phi.dtype)
-    rows = d_phi.shape[0]
-    dv = torch.zeros(rows, program.n_params + program.n_inputs + 1, dtype=d_phi.dtype, device=d_phi.device)
-    dv.index_add_(1, t["slot"], d_phi * t["scale"])
-    p = program.n_params
-    d_params = d_inputs = None
-    if need[0]:
-        d_params = dv[:, :p]
-        if params.shape[0] != rows:
-            d_params = d_params.sum(0, keepdim=True)
-    if need[1]:
-        d_inputs = dv[:, p : p + program.n_inputs]
-        if inputs.shape[0] != rows:
-            d_inputs = d_inputs.sum(0, keepdim=True)
-    return d_params, d_inputs
+        return (None, None, None, *traced_backward(exe.program, exe.b, exe.ws.dtype, ctx.output, g,
+                                                   (psi0, params, inputs), ctx.needs_input_grad[3:]))
 
 
 def evolve_params(
@@ -421,7 +384,12 @@ def evolve_params(
     ``(Bp or 1, I)`` (``Bp`` in {1, B}); one autograd node when anything requires grad."""
     b = psi0.shape[0] if psi0 is not None else int(batch or 1)
     dt = psi0.dtype if psi0 is not None else dtype
-    exe = executable(program, b, dt, params.device, max(params.shape[0], inputs.shape[0]) > 1)
+    per_row = max(params.shape[0], inputs.shape[0]) > 1
+    if method == "backprop" and not per_row:
+        cp = compact_program(program, params.device, dt)
+        if cp is not None:
+            return compact_evolve(cp, psi0, params, inputs, b, dt, output)
+    exe = executable(program, b, dt, params.device, per_row)
     grad = psi0 is not None and psi0.requires_grad
     if torch.is_grad_enabled() and (grad or params.requires_grad or inputs.requires_grad):
         return Evolve.apply(exe, method, output, psi0, params, inputs)

@@ -1,0 +1,433 @@
+"""The whole-step engine for small registers (``n <= COMPACT_N``): a circuit as a few matrix products.
+
+At a handful of qubits a state fits in L1 and the cost of a training step is the
+number of operations dispatched, not arithmetic. This engine runs the circuits
+whose compiled program is made of single-qubit stages and constant monomial maps
+(CNOT/CZ/Toffoli/SWAP runs with their phases) with as few operations as the
+structure allows:
+
+* the state is a matrix ``Ψ`` of shape ``2**h × 2**(n-h)`` (wires ``[0, h)`` index
+  rows, ``[h, n)`` columns, ``h = ⌈n/2⌉``), so a stage ``⊗_w m_w`` is two GEMMs
+  ``Ψ ← A Ψ Bᵀ`` with ``A = ⊗_{w<h} m_w`` and ``B = ⊗_{w≥h} m_w`` built for all
+  stages at once (one product per wire);
+* every run of constant monomial kernels between two stages is composed, once per
+  program, into one permutation with phases: one gather (and one multiply);
+* a differentiated call is one autograd node whose backward pulls the gradient back
+  with the adjoint products (``G ← Aᴴ G conj(B)``), keeps the gradient at every
+  stage output, and reads all stages' correlations with two batched GEMMs
+  (``G Yᴴ`` for the row wires, ``Yᴴ G`` for the column wires) whose per-wire 2×2
+  partial traces ``H_w`` give every stage matrix's gradient ``H_w m_w``; autograd
+  carries those through the few operations that built the matrices from the angles.
+
+Circuits with anything else (parametrised multi-qubit gates, non-unitary fixed
+matrices), one set of angles per batch row, or more than :data:`COMPACT_N` qubits
+run on the general engine (:mod:`qgm.sim.executable`); both compute the same maps.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Optional, Sequence, Union
+
+import torch
+
+from qgm.sim.evolve import _traces, bind, born_into, build_table, slot_grads, wire_products, zero_state
+from qgm.sim.expansion import StageExpansion, stage_expansion
+from qgm.sim.kernels import DiagKernel, PermKernel
+from qgm.sim.program import SMALL_N, KernelStep, Program, StageStep
+
+__all__ = ["COMPACT_N", "CompactProgram", "CompactEvolve", "compact_program", "compact_evolve"]
+
+#: Largest register run by this engine (the ``"pair"`` plan's range).
+COMPACT_N = SMALL_N
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """Stage ``s`` (in program order) and which halves of the register it touches."""
+
+    s: int
+    rows: bool
+    cols: bool
+
+
+@dataclass(frozen=True)
+class _Mono:
+    """Monomial map ``k``: ``ψ'[x] = phase[x] ψ[src[x]]`` and its adjoint ``g[y] = back[y] g'[inv[y]]``
+    (``None``: no phases)."""
+
+    k: int
+    src: torch.Tensor
+    phase: Optional[torch.Tensor]
+    inv: torch.Tensor
+    back: Optional[torch.Tensor]
+
+
+Step = Union[_Stage, _Mono]
+
+
+class CompactProgram:
+    """A :class:`~qgm.sim.program.Program` prepared for this engine on one device and complex dtype.
+
+    Build with :func:`compact_program` (``None`` where the program does not qualify).
+    """
+
+    def __init__(self, program: Program, steps: list[Step], order: Optional[torch.Tensor],
+                 expansion: Optional[StageExpansion]) -> None:
+        self.program = program
+        self.n = program.n
+        self.h = (self.n + 1) // 2
+        self.rows, self.cols = 1 << self.h, 1 << (self.n - self.h)
+        self.steps = steps
+        self.n_stages = sum(isinstance(s, _Stage) for s in steps)
+        self.monos = [s for s in steps if isinstance(s, _Mono)]
+        self.order = order  # stage s -> row of the concatenated per-group products (None: one group)
+        self.expansion = expansion
+
+    # -- matrices ------------------------------------------------------------------
+    def matrices(self, params: torch.Tensor, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, tuple]:
+        """Angles ``(1, n_occ)``, every stage's per-wire matrix ``(S, n, 2, 2)`` and what the
+        expansion's backward reads (empty without an expansion); no autograd."""
+        phi, _ = bind(self.program, params, inputs)
+        if self.expansion is None:
+            return phi, self._from_table(phi), ()
+        w, saved = self.expansion.forward(phi)
+        return phi, w, saved
+
+    def angle_grads(self, g_w: torch.Tensor, phi: torch.Tensor, saved: tuple, params: torch.Tensor,
+                    inputs: torch.Tensor, need: tuple[bool, bool]) -> tuple[Optional[torch.Tensor], ...]:
+        """∂L/∂params and ∂L/∂inputs (where ``need``) from the stage matrices' gradient ``g_w``: the
+        expansion's closed form, or autograd through :meth:`stage_matrices`."""
+        if self.expansion is not None:
+            d_phi = self.expansion.backward(g_w, saved, phi.shape[1])
+            return slot_grads(self.program, d_phi, params, inputs, need)
+        with torch.enable_grad():
+            p, x = params.detach().requires_grad_(need[0]), inputs.detach().requires_grad_(need[1])
+            wanted = [t for t, nd in zip((p, x), need) if nd]
+            got = iter(torch.autograd.grad(self.stage_matrices(p, x), wanted, g_w))
+        return tuple(next(got) if nd else None for nd in need)
+
+    def stage_matrices(self, params: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        """Every stage's per-wire matrix ``(S, n, 2, 2)`` (stage order; identity on idle wires),
+        built with differentiable torch operations from the gate table."""
+        return self._from_table(bind(self.program, params, inputs)[0])
+
+    def _from_table(self, phi: torch.Tensor) -> torch.Tensor:
+        table, _ = build_table(self.program, phi)
+        products = wire_products(self.program, table)
+        if self.order is None:
+            return products[0][0]
+        return torch.cat([p[0] for p in products]).index_select(0, self.order)
+
+    def halves(self, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The stages' ``A = ⊗_{w<h} m_w`` ``(S, r, r)`` and ``B = ⊗_{w≥h} m_w`` ``(S, c, c)``."""
+        wires = w.unbind(1)
+        return _kron_all(wires[: self.h]), _kron_all(wires[self.h :])
+
+    # -- sweeps --------------------------------------------------------------------
+    # A sweep is a list of (op, s, x, t, d): op 0 = ``L_s x Rᵀ_s`` (via ``t``), 1 = ``L_s x``,
+    # 2 = ``x Rᵀ_s``, 3 = gather ``s``; x/t/d index buffers: 0-2 work, 3 + k row k of a stack
+    # (stage outputs, or gradients there), -1 the input.
+
+    @functools.cached_property
+    def _forward_sweep(self) -> tuple[list[tuple], list[tuple]]:
+        """Forward sweeps (keeping every stage's output in the stack, or in two work buffers)."""
+        out = []
+        for keep in (True, False):
+            sweep, x = [], -1
+            for st in self.steps:
+                if isinstance(st, _Stage):
+                    d = 3 + st.s if keep else (1 if x == 0 else 0)
+                    sweep.append((_stage_op(st), st.s, x, 2, d))
+                else:
+                    d = 1 if x == 0 else 0
+                    sweep.append((3, st.k, x, 2, d))
+                x = d
+            out.append(sweep)
+        return out[0], out[1]
+
+    @functools.cached_property
+    def _backward_sweep(self) -> tuple[list[tuple], list[tuple]]:
+        """Backward sweeps from the gradient at the output (row ``3 + s`` of the stack receives the
+        gradient at stage ``s``'s output), to the initial state or stopping at the first step."""
+        out = []
+        for to_start in (True, False):
+            sweep = []
+            last = len(self.steps) - 1
+            x = 3 + self.steps[last].s if isinstance(self.steps[last], _Stage) else -1
+            for i in range(last, 0 if not to_start else -1, -1):
+                st, prev = self.steps[i], self.steps[i - 1] if i else None
+                d = 3 + prev.s if isinstance(prev, _Stage) else (1 if x == 0 else 0)
+                if isinstance(st, _Stage):
+                    sweep.append((_stage_op(st), st.s, x, 2, d))
+                else:
+                    sweep.append((3, st.k, x, 2, d))
+                x = d
+            out.append(sweep)
+        return out[0], out[1]
+
+    def _run(self, sweep: list[tuple], x: torch.Tensor, left: Sequence[torch.Tensor],
+             right: Sequence[torch.Tensor], gathers: Sequence[tuple], buf: torch.Tensor) -> torch.Tensor:
+        """Apply ``sweep`` to ``x`` ``(B, 2**n)`` in the buffers ``buf`` ``(3 + k, B, 2**n)`` (three
+        work rows, then the stack); ``left``/``right``: per stage ``L_s``, ``Rᵀ_s``; ``gathers``: per
+        monomial map ``(index, phase)``. Returns the final buffer ``(B, 2**n)``."""
+        bsz, k = x.shape[0], buf.shape[0]
+        r, c = self.rows, self.cols
+        x = x.contiguous()
+        flat = buf.unbind(0) + (x,)
+        if bsz == 1:  # one state: every product a 2-D GEMM on (r, c) views
+            mats = tall = buf.view(k, r, c).unbind(0) + (x.view(r, c),)
+            rows_mm = torch.mm
+        else:
+            mats = buf.view(k, bsz, r, c).unbind(0) + (x.view(bsz, r, c),)
+            tall = buf.view(k, bsz * r, c).unbind(0) + (x.view(bsz * r, c),)
+            rows_mm = torch.matmul
+        mm, index_select = torch.mm, torch.index_select
+        d = -1
+        for op, s, x_, t, d in sweep:
+            if op == 0:
+                rows_mm(left[s], mats[x_], out=mats[t])
+                mm(tall[t], right[s], out=tall[d])
+            elif op == 1:
+                rows_mm(left[s], mats[x_], out=mats[d])
+            elif op == 2:
+                mm(tall[x_], right[s], out=tall[d])
+            else:
+                index, phase = gathers[s]
+                index_select(flat[x_], 1, index, out=flat[d])
+                if phase is not None:
+                    flat[d].mul_(phase)
+        return flat[d]
+
+    def buffers(self, batch: int, dtype: torch.dtype, device: torch.device, keep: bool) -> torch.Tensor:
+        """Three work states and (``keep``) one per stage: ``(3 [+ S], B, 2**n)``."""
+        return torch.empty(3 + (self.n_stages if keep else 0), batch, 1 << self.n, dtype=dtype, device=device)
+
+    def forward(self, psi0: Optional[torch.Tensor], a: torch.Tensor, b: torch.Tensor, buf: torch.Tensor) -> torch.Tensor:
+        """Run every step from ``psi0`` ``(B, 2**n)`` (``None``: |0…0⟩) in ``buf``
+        (:meth:`buffers`; with stage rows, every stage's output is kept in ``buf[3 + s]``).
+        Returns the final state ``(B, 2**n)``, a row of ``buf``."""
+        if psi0 is None:
+            psi0 = zero_state(self.n, buf.shape[1], buf.dtype, buf.device)
+        sweep = self._forward_sweep[0 if buf.shape[0] > 3 else 1]
+        return self._run(sweep, psi0, a.unbind(0), b.transpose(1, 2).unbind(0), self._gathers[0], buf)
+
+    def backward(self, g: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
+                 need_psi0: bool) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Pull ``g`` ``(B, 2**n)`` (the gradient at the output) back through every step (adjoint
+        maps: ``Aᴴ G conj(B)``, inverse gathers); returns the gradients at every stage output
+        ``(S, B, 2**n)`` and, if wanted, at the initial state."""
+        buf = self.buffers(g.shape[0], g.dtype, g.device, True)
+        last = self.steps[-1]
+        if isinstance(last, _Stage):
+            buf[3 + last.s].copy_(g)
+        sweep = self._backward_sweep[0 if need_psi0 else 1]
+        out = self._run(sweep, g, a.mH.unbind(0), b.conj_physical().unbind(0), self._gathers[1], buf)
+        return buf[3:], (out if need_psi0 else None)
+
+    @functools.cached_property
+    def _gathers(self) -> tuple[list[tuple], list[tuple]]:
+        """Per monomial map: ``(src, phase)`` (forward) and ``(inv, back)`` (adjoint)."""
+        return [(m.src, m.phase) for m in self.monos], [(m.inv, m.back) for m in self.monos]
+
+    def correlations(self, grads: torch.Tensor, saved: torch.Tensor) -> torch.Tensor:
+        """Per stage and wire, the partial trace of ``Σ g ⊗ conj(ψ)`` at the stage output:
+        ``(S, n, 2, 2)``, summed over the batch (two batched GEMMs for all stages)."""
+        s, bsz = saved.shape[:2]
+        r, c = self.rows, self.cols
+        rows = torch.bmm(grads.reshape(s * bsz, r, c), saved.reshape(s * bsz, r, c).mH)
+        if bsz > 1:
+            rows = rows.view(s, bsz, r, r).sum(1)
+        cols_t = torch.bmm(saved.reshape(s, bsz * r, c).mH, grads.reshape(s, bsz * r, c))  # (Σ g ⊗ conj ψ)ᵀ
+        t_rows = _traces(self.program, rows, self.h)
+        t_cols = _traces(self.program, cols_t, self.n - self.h).transpose(-1, -2)
+        return torch.cat([t_rows, t_cols], 1)
+
+    def traced(self, psi0: Optional[torch.Tensor], w: torch.Tensor, batch: int, dtype: torch.dtype) -> torch.Tensor:
+        """The final states ``(B, 2**n)`` out of place, every operation recorded by autograd (the
+        backward pass of second derivatives)."""
+        a, b = self.halves(w)
+        if psi0 is None:
+            psi = torch.zeros(batch, self.rows, self.cols, dtype=dtype, device=w.device)
+            psi[:, 0, 0] = 1
+        else:
+            psi = psi0.reshape(batch, self.rows, self.cols)
+        for st in self.steps:
+            if isinstance(st, _Stage):
+                psi = (a[st.s] @ psi) @ b[st.s].transpose(0, 1)
+            else:
+                psi = psi.reshape(batch, -1).index_select(1, st.src)
+                psi = (psi if st.phase is None else psi * st.phase).reshape(batch, self.rows, self.cols)
+        return psi.reshape(batch, -1)
+
+
+def _kron_all(mats: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``mats[0] ⊗ mats[1] ⊗ …`` over the last two dims of ``(S, 2, 2)`` factors: ``(S, 2**k, 2**k)``."""
+    out = mats[0]
+    s = out.shape[0]
+    for m in mats[1:]:
+        d = out.shape[-1]
+        out = (out.view(s, d, 1, d, 1) * m.view(s, 1, 2, 1, 2)).view(s, 2 * d, 2 * d)
+    return out
+
+
+def _stage_op(st: _Stage) -> int:
+    """Sweep op of a stage: both halves (0), the row wires only (1), the column wires only (2)."""
+    return 0 if st.rows and st.cols else (1 if st.rows else 2)
+
+
+def _compose(k: int, kernels: list[tuple], n: int, program: Program, device: torch.device,
+             cdtype: torch.dtype) -> Optional[_Mono]:
+    """One monomial map equal to the constant kernels in order, by running them on the probe
+    ``x + 1`` (amplitude ``x + 1`` at index ``x``): ``src = |ψ'| - 1``, ``phase = ψ'/|ψ'|``.
+    ``None`` unless the result is a permutation with unit phases."""
+    dim = 1 << n
+    probe = torch.arange(1, dim + 1, dtype=torch.float64).to(torch.complex128).reshape(1, dim)
+    consts = program.tensors(torch.device("cpu"), torch.float64)["consts"]
+    for kernel, source in kernels:
+        mat = consts[source[1]] if source[0] == "const" else None
+        probe = kernel.apply(probe, mat)
+    mag = probe.abs()[0]
+    src = torch.round(mag).to(torch.int64) - 1
+    if (mag - (src + 1)).abs().max() > 1e-9 or not torch.equal(torch.sort(src).values, torch.arange(dim)):
+        return None
+    phase = probe[0] / mag
+    inv = torch.empty_like(src).scatter_(0, src, torch.arange(dim))
+    if (phase - 1).abs().max() < 1e-15:
+        return _Mono(k, src.to(device), None, inv.to(device), None)
+    back = phase.conj().index_select(0, inv)
+    return _Mono(k, src.to(device), phase.to(device=device, dtype=cdtype), inv.to(device),
+                 back.to(device=device, dtype=cdtype))
+
+
+def _build(program: Program, device: torch.device, cdtype: torch.dtype) -> Optional[CompactProgram]:
+    n = program.n
+    if not 2 <= n <= COMPACT_N or program.multi_gates or not program.stages_unitary:
+        return None
+    steps: list[Step] = []
+    pending: list[tuple] = []
+    members: dict[int, dict[int, int]] = {}
+    h = (n + 1) // 2
+
+    def flush() -> bool:
+        if pending:
+            mono = _compose(sum(isinstance(x, _Mono) for x in steps), pending, n, program, device, cdtype)
+            if mono is None:
+                return False
+            steps.append(mono)
+            pending.clear()
+        return True
+
+    for st in program.steps:
+        if isinstance(st, KernelStep):
+            if not isinstance(st.kernel, (PermKernel, DiagKernel)) or st.source[0] not in ("const", "none"):
+                return None
+            pending.append((st.kernel, st.source))
+            continue
+        assert isinstance(st, StageStep)
+        if not flush():
+            return None
+        s = sum(isinstance(x, _Stage) for x in steps)
+        members.setdefault(st.group, {})[st.member] = s
+        steps.append(_Stage(s, any(w < h for w in st.wires), any(w >= h for w in st.wires)))
+    if not flush() or not members:
+        return None
+    groups = [torch.as_tensor([members[g][m] for m in sorted(members[g])], device=device)
+              for g in sorted(members)]
+    order = None
+    if len(groups) > 1:
+        flat = torch.cat(groups)  # row j of the concatenated products is stage flat[j]
+        order = torch.empty_like(flat).scatter_(0, flat, torch.arange(len(flat), device=device))
+    stages = sorted(((s, g, m) for g, ms in members.items() for m, s in ms.items()))
+    rdtype = torch.float32 if cdtype == torch.complex64 else torch.float64
+    expansion = stage_expansion(program, [(g, m) for _, g, m in stages], device, rdtype)
+    return CompactProgram(program, steps, order, expansion)
+
+
+def compact_program(program: Program, device: torch.device, cdtype: torch.dtype) -> Optional[CompactProgram]:
+    """The program prepared for this engine (cached per device and dtype), or ``None`` where it
+    does not qualify (see the module docstring)."""
+    key = ("compact", device, cdtype)
+    cache = program._device_cache
+    if key not in cache:
+        cache[key] = _build(program, device, cdtype)
+    return cache[key]
+
+
+class CompactEvolve(torch.autograd.Function):
+    """A whole circuit as one autograd node: ``(psi0, params, inputs) -> state or |ψ|²``.
+
+    ``params`` ``(1, P)`` and ``inputs`` ``(1, I)`` are shared by the ``batch`` states; ``psi0``
+    ``(B, 2**n)`` or ``None`` (|0…0⟩). The forward pass keeps every stage's output; the backward
+    pass reads ``∂L/∂m_w = H_w m_w`` for every stage and wire (``H_w``: partial trace of
+    ``Σ g ⊗ conj(ψ)`` at the stage output, ``m_w`` unitary) and carries it to the angles
+    (:meth:`CompactProgram.angle_grads`).
+    """
+
+    @staticmethod
+    def forward(ctx, cp: CompactProgram, output: str, batch: int, dtype: torch.dtype,  # type: ignore[override]
+                psi0: Optional[torch.Tensor], params: torch.Tensor, inputs: torch.Tensor):
+        phi, w, ex = cp.matrices(params, inputs)
+        a, b = cp.halves(w)
+        buf = cp.buffers(batch, dtype, w.device, True)
+        final = cp.forward(psi0, a, b, buf)
+        saved = buf[3:]
+        ctx.cp, ctx.output, ctx.batch, ctx.dtype = cp, output, batch, dtype
+        ctx.mats = (phi, w, ex, a, b, saved, final)
+        ctx.save_for_backward(psi0, params, inputs)
+        return _output(final, output, saved)
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):  # type: ignore[override]
+        psi0, params, inputs = ctx.saved_tensors
+        cp: CompactProgram = ctx.cp
+        need = ctx.needs_input_grad[4:]
+        if torch.is_grad_enabled():  # second derivatives: differentiate the out-of-place graph
+            return (None,) * 4 + tuple(_traced_grads(cp, ctx, g, (psi0, params, inputs), need))
+        phi, w, ex, a, b, saved, final = ctx.mats
+        with torch.no_grad():
+            g = (final * g).mul_(2) if ctx.output == "probs" else g
+            grads, g_psi0 = cp.backward(g, a, b, need[0])
+            d_params = d_inputs = None
+            if need[1] or need[2]:
+                g_w = cp.correlations(grads, saved) @ w
+                d_params, d_inputs = cp.angle_grads(g_w, phi, ex, params, inputs, (need[1], need[2]))
+        return None, None, None, None, g_psi0, d_params, d_inputs
+
+
+def _traced_grads(cp: CompactProgram, ctx, g: torch.Tensor, args: tuple, need: Sequence[bool]) -> list:
+    """Gradients of ``args = (psi0, params, inputs)`` through the out-of-place graph
+    (:meth:`CompactProgram.traced`), differentiable themselves (``create_graph=True``)."""
+    psi0, params, inputs = args
+    with torch.enable_grad():
+        out = cp.traced(psi0, cp.stage_matrices(params, inputs), ctx.batch, ctx.dtype)
+        if ctx.output == "probs":
+            out = out.real**2 + out.imag**2
+        wanted = [x for x, nd in zip(args, need) if nd]
+        got = iter(torch.autograd.grad(out, wanted, g, create_graph=True, allow_unused=True))
+    return [next(got) if nd else None for nd in need]
+
+
+def _output(final: torch.Tensor, output: str, saved: Optional[torch.Tensor]) -> torch.Tensor:
+    """The call's result from the final state ``(B, 2**n)``, a row of the call's buffers: ``|ψ|²``,
+    or the state as a copy where the buffers are not kept anyway (no ``saved``) or the row is one
+    the backward pass reads."""
+    if output == "probs":
+        return born_into(final)
+    kept = saved is not None and saved.numel() and final.data_ptr() >= saved.data_ptr() \
+        and final.data_ptr() < saved.data_ptr() + saved.numel() * saved.element_size()
+    return final.clone() if kept or saved is None else final
+
+
+def compact_evolve(cp: CompactProgram, psi0: Optional[torch.Tensor], params: torch.Tensor, inputs: torch.Tensor,
+                   batch: int, dtype: torch.dtype, output: str) -> torch.Tensor:
+    """Final states ``(B, 2**n)`` or their probabilities with this engine (one autograd node, after
+    the differentiable stage matrices, when anything requires grad); arguments as
+    :func:`~qgm.sim.executable.evolve_params`."""
+    grad = torch.is_grad_enabled() and (
+        (psi0 is not None and psi0.requires_grad) or params.requires_grad or inputs.requires_grad)
+    if grad:
+        return CompactEvolve.apply(cp, output, batch, dtype, psi0, params, inputs)
+    with torch.no_grad():
+        a, b = cp.halves(cp.matrices(params, inputs)[1])
+        return _output(cp.forward(psi0, a, b, cp.buffers(batch, dtype, a.device, False)), output, None)

@@ -1,0 +1,147 @@
+"""Stage matrices of rotation layers in closed form, and their angle gradients.
+
+Every single-qubit factor of a stage is a rotation ``cos(θ/2) I + sin(θ/2) G``
+(``G = -iP``, :data:`~qgm.sim.program.ROTATIONS`) or a constant matrix ``F``
+(written ``1·F + 0·0``). The product of the ``D`` factors a wire sees in one stage
+(depth order, the first factor applied first) is therefore
+
+    m = Σ_t coef_t M_t,   coef_t = Π_k f_k[t_k],   t ∈ {0, 1}^D,
+
+with ``f_k = (cos, sin)`` of factor ``k``'s half angle (``(1, 0)`` for a constant)
+and constant 2×2 matrices ``M_t`` (products of ``I``, ``G`` and ``F``) built once
+per program. For a whole circuit, the forward map is one gather of the
+``(cos, sin)`` pairs, ``D - 1`` outer products and one real GEMM; the backward map
+is ``q_t = Re⟨∂L/∂m, M_t⟩`` (one real GEMM), the leave-one-out products
+``∂L/∂f_k``, and one scatter-add onto the angles: a handful of operations
+whatever the number of gates, instead of an autograd graph through the gate table.
+
+Programs with other parametrised single-qubit kinds (phase, U3 …) have no
+expansion (:func:`stage_expansion` returns ``None``); their stage matrices are
+built and differentiated by autograd.
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+
+from qgm.sim.program import ROTATIONS, Program
+
+__all__ = ["StageExpansion", "stage_expansion", "MAX_DEPTH"]
+
+#: Deepest per-wire product expanded (``2**D`` terms per wire and stage).
+MAX_DEPTH = 4
+
+
+class StageExpansion:
+    """The expansion of every stage matrix of a program (stages in the order given), on one device."""
+
+    def __init__(self, program: Program, stages: Sequence[tuple[int, int]], device: torch.device,
+                 rdtype: torch.dtype) -> None:
+        rows = [program.group_rows[g][m] for g, m in stages]  # per stage (depth_g, n) table rows
+        depth = max(r.shape[0] for r in rows)
+        n, n_rot = program.n, program.n_rotation_rows
+        table_mats = _constant_rows(program)
+        gens = _generators(program)
+        slots = len(rows) * n
+        fidx = np.full((slots, depth), n_rot, dtype=np.int64)  # (cos, sin) row of every factor
+        basis = np.zeros((slots, 1 << depth, 2, 2), dtype=np.complex128)
+        for s, r in enumerate(rows):
+            for w in range(n):
+                pairs = []  # per factor (E0, E1), the first applied first
+                for k in range(depth):
+                    row = int(r[k, w]) if k < r.shape[0] else program.identity_row
+                    if row < n_rot:
+                        fidx[s * n + w, k] = row
+                        pairs.append((np.eye(2), gens[row]))
+                    else:
+                        pairs.append((table_mats[row], np.zeros((2, 2))))
+                basis[s * n + w] = _products(pairs)
+        self.depth, self.slots, self.stages, self.n = depth, slots, len(rows), n
+        self.n_rot = n_rot
+        self.fidx = torch.as_tensor(fidx.reshape(-1), device=device)
+        self.basis = torch.as_tensor(basis.view(np.float64).reshape(slots, 1 << depth, 8), dtype=rdtype,
+                                     device=device)
+        t = program.tensors(device, rdtype)
+        self.rot_occ = t["rot_occ"]
+        self.ones = torch.ones(n_rot, dtype=rdtype, device=device)
+        self.const_row = torch.tensor([[1.0, 0.0]], dtype=rdtype, device=device)
+
+    def forward(self, phi: torch.Tensor) -> tuple[torch.Tensor, tuple]:
+        """Stage matrices ``(S, n, 2, 2)`` for angles ``phi`` ``(1, n_occ)``, and what
+        :meth:`backward` reads."""
+        half = phi[0].index_select(0, self.rot_occ).mul_(0.5)
+        cs = torch.cat([torch.view_as_real(torch.polar(self.ones, half)), self.const_row])  # (R + 1, 2)
+        f = cs.index_select(0, self.fidx).view(self.slots, self.depth, 2)
+        factors = f.unbind(1)
+        coef = factors[-1]
+        for k in range(self.depth - 2, -1, -1):
+            coef = (coef.unsqueeze(-1) * factors[k].unsqueeze(1)).view(self.slots, -1)
+        m = torch.bmm(coef.unsqueeze(1), self.basis).view(self.stages, self.n, 2, 2, 2)
+        return torch.view_as_complex(m), (cs, factors)
+
+    def backward(self, g_m: torch.Tensor, saved: tuple, n_occ: int) -> torch.Tensor:
+        """∂L/∂phi ``(1, n_occ)`` from the stage matrices' gradient ``g_m`` ``(S, n, 2, 2)``
+        (PyTorch's complex convention)."""
+        cs, factors = saved
+        g = torch.view_as_real(g_m.resolve_conj()).reshape(self.slots, 8, 1)
+        q = torch.bmm(self.basis, g).view(self.slots, *([2] * self.depth))  # Re⟨g, M_t⟩, t_{D-1} first
+        d_f = torch.stack(_leave_one_out(q, factors), 1)  # (slots, D, 2)
+        d_cs = torch.zeros_like(cs).index_add_(0, self.fidx, d_f.view(-1, 2))[: self.n_rot]
+        c, s = cs[: self.n_rot].unbind(1)
+        d_half = d_cs[:, 1] * c - d_cs[:, 0] * s
+        return torch.zeros(1, n_occ, dtype=cs.dtype, device=cs.device).index_add_(
+            1, self.rot_occ, d_half.mul_(0.5).unsqueeze(0))
+
+
+def _leave_one_out(q: torch.Tensor, factors: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+    """``∂L/∂f_k[b] = Σ_{t: t_k = b} q_t Π_{j≠k} f_j[t_j]`` for every factor ``k`` (``q``'s axes:
+    slot, then factors ``D-1 … 0``). Returns ``[(slots, 2)] * D`` in factor order."""
+    depth = len(factors)
+    if depth == 1:
+        return [q]
+    letters = "abcdefgh"[:depth]  # letters[i]: the axis of factor depth-1-i
+    out = []
+    for k in range(depth):
+        others = [j for j in range(depth) if j != k]
+        spec = ",".join([f"z{letters}"] + [f"z{letters[depth - 1 - j]}" for j in others])
+        out.append(torch.einsum(f"{spec}->z{letters[depth - 1 - k]}", q, *[factors[j] for j in others]))
+    return out
+
+
+def _products(pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """``M_t = E_{D-1}[t_{D-1}] ⋯ E_0[t_0]`` for all ``t`` (index ``t`` with ``t_{D-1}`` most significant)."""
+    depth = len(pairs)
+    out = np.zeros((1 << depth, 2, 2), dtype=np.complex128)
+    for t in range(1 << depth):
+        m = np.eye(2, dtype=np.complex128)
+        for k in range(depth):
+            m = pairs[k][(t >> k) & 1] @ m
+        out[t] = m
+    return out
+
+
+def _constant_rows(program: Program) -> dict[int, np.ndarray]:
+    """The constant rows of the gate table (fixed matrices and the identity) by row index."""
+    first = program.identity_row - len(program.table_fixed)
+    rows = {first + i: np.asarray(m, dtype=np.complex128) for i, m in enumerate(program.table_fixed)}
+    rows[program.identity_row] = np.eye(2, dtype=np.complex128)
+    return rows
+
+
+def _generators(program: Program) -> list[np.ndarray]:
+    """``G = -iP`` of every rotation row of the gate table (rotations come first)."""
+    return [np.array(ROTATIONS[name], dtype=np.complex128) for name, occ in program.table_gates
+            if name in ROTATIONS for _ in range(len(occ))]
+
+
+def stage_expansion(program: Program, stages: Sequence[tuple[int, int]], device: torch.device,
+                    rdtype: torch.dtype) -> Optional[StageExpansion]:
+    """The expansion of the given stages ``(group, member)``, or ``None`` where a stage holds a
+    parametrised single-qubit gate other than a rotation or is deeper than :data:`MAX_DEPTH`."""
+    if any(name not in ROTATIONS for name, _ in program.table_gates):
+        return None
+    if not stages or max(program.group_rows[g].shape[1] for g, _ in stages) > MAX_DEPTH:
+        return None
+    return StageExpansion(program, stages, device, rdtype)

@@ -1,0 +1,153 @@
+"""The whole-step small-n engine (qgm.sim.compact) against the independent oracle
+(tests/reference.py) and against the general engine, on the circuits it runs: single-qubit
+stages (rotations, constant gates, and other parametrised kinds through autograd) and
+constant monomial runs (CNOT/CY/CZ/SWAP/iSWAP/Toffoli, phases)."""
+import numpy as np
+import pytest
+import torch
+
+import qgm
+import qgm.sim.compact as compact
+from qgm.circuits.ansatz import hardware_efficient
+from qgm.sim.program import compile_circuit
+from reference import random_circuit, reference_state_torch
+
+TOL = 1e-10
+#: Gates the engine runs with the closed-form rotation expansion.
+ROTATION_GATES = ["rx", "ry", "rz", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "id",
+                  "cx", "cy", "cz", "swap", "iswap", "ccx"]
+
+
+def _cp(c):
+    return compact.compact_program(compile_circuit(c), torch.device("cpu"), torch.complex128)
+
+
+def _random(rng, gates, n_range=(2, 8)):
+    while True:
+        n = int(rng.integers(*n_range))
+        c = random_circuit(n, int(rng.integers(4, 40)), rng, gates=[g for g in gates if g != "ccx" or n >= 3],
+                           inputs=2)
+        if c.n_params + c.n_inputs and _cp(c) is not None:
+            return c
+
+
+def _grads(loss, args):
+    got = torch.autograd.grad(loss, args, allow_unused=True, retain_graph=True)
+    return [g if g is not None else torch.zeros_like(a) for g, a in zip(got, args)]
+
+
+@pytest.mark.parametrize("gates,expansion", [(ROTATION_GATES, True), (ROTATION_GATES + ["p", "u3"], False)])
+def test_matches_oracle(gates, expansion):
+    """Probabilities, states and every gradient (params, inputs) to 1e-10 on 40 random circuits."""
+    rng = np.random.default_rng(11 if expansion else 12)
+    seen = set()
+    for _ in range(40):
+        c = _random(rng, gates)
+        seen.add(_cp(c).expansion is not None)
+        th0 = torch.tensor(rng.uniform(-3, 3, c.n_params))
+        x0 = torch.tensor(rng.uniform(-3, 3, c.n_inputs))
+        w = torch.tensor(rng.normal(size=2**c.n_qubits))
+        v = torch.tensor(rng.normal(size=2**c.n_qubits) + 1j * rng.normal(size=2**c.n_qubits))
+        th, x = th0.clone().requires_grad_(), x0.clone().requires_grad_()
+        ref = reference_state_torch(c, th, x)
+        ref_p = _grads((ref.real**2 + ref.imag**2) @ w, [th, x])
+        ref_s = _grads((ref * v).real.sum(), [th, x])
+        p = qgm.sim.probs(c, th, x, diff_method="backprop")
+        s = qgm.sim.state(c, th, x, diff_method="backprop")
+        torch.testing.assert_close(s.detach(), ref.detach(), atol=TOL, rtol=0)
+        for got, want in zip(_grads(p @ w, [th, x]) + _grads((s * v).real.sum(), [th, x]), ref_p + ref_s):
+            torch.testing.assert_close(got, want, atol=TOL, rtol=0)
+    assert expansion in seen  # both routes to the angles (closed form, autograd) are exercised
+
+
+def test_batch_of_initial_states_with_gradient():
+    """Shared angles over a batch of initial states: gradients of params and of every state."""
+    rng = np.random.default_rng(3)
+    c = _random(rng, ROTATION_GATES, (4, 5))
+    z = rng.normal(size=(3, 16)) + 1j * rng.normal(size=(3, 16))
+    s0 = torch.tensor(z / np.linalg.norm(z, axis=1, keepdims=True), requires_grad=True)
+    th = torch.tensor(rng.uniform(-3, 3, c.n_params), requires_grad=True)
+    w = torch.tensor(rng.normal(size=(3, 16)))
+    loss = (qgm.sim.probs(c, th, initial_state=s0) * w).sum()
+    g_th, g_s0 = torch.autograd.grad(loss, [th, s0])
+
+    th2, s2 = th.detach().clone().requires_grad_(), s0.detach().clone().requires_grad_()
+    # the oracle: the circuit's unitary (columns = images of basis states) applied to each state
+    cols = torch.stack([reference_state_torch(_with_initial(c, k), th2) for k in range(16)], 1)
+    psi = s2 @ cols.T
+    ref_loss = ((psi.real**2 + psi.imag**2) * w).sum()
+    r_th, r_s0 = torch.autograd.grad(ref_loss, [th2, s2])
+    torch.testing.assert_close(g_th, r_th, atol=TOL, rtol=0)
+    torch.testing.assert_close(g_s0, r_s0, atol=TOL, rtol=0)
+
+
+def _with_initial(c, k):
+    """``c`` preceded by X gates preparing basis state ``k`` (wire 0 most significant)."""
+    from qgm.circuits import Circuit
+
+    prep = Circuit(c.n_qubits)
+    for w in range(c.n_qubits):
+        if (k >> (c.n_qubits - 1 - w)) & 1:
+            prep = prep.add("x", w)
+    for op in c.ops:
+        prep = prep.unitary(op.matrix, op.wires) if op.name == "unitary" else prep.add(op.name, op.wires, *op.params)
+    return prep
+
+
+def test_same_maps_as_the_general_engine(monkeypatch):
+    """Values and gradients equal (1e-12) to the general engine's on the same circuits, complex64 too."""
+    rng = np.random.default_rng(5)
+    circuits = [_random(rng, ROTATION_GATES + ["p"]) for _ in range(10)] + [hardware_efficient(9, 3)]
+    got = [_probs_and_grad(c, dt) for c in circuits for dt in (torch.complex128, torch.complex64)]
+    monkeypatch.setattr(compact, "COMPACT_N", 0)
+    for c in circuits:
+        compile_circuit(c)._device_cache.clear()
+    want = [_probs_and_grad(c, dt) for c in circuits for dt in (torch.complex128, torch.complex64)]
+    for (p, g), (p2, g2), dt in zip(got, want, [torch.complex128, torch.complex64] * len(circuits)):
+        tol = 1e-12 if dt == torch.complex128 else 1e-4  # float32: the gradient's scale is ~ 2**n
+        torch.testing.assert_close(p, p2, atol=tol, rtol=0)
+        torch.testing.assert_close(g, g2, atol=tol * max(1.0, float(g2.abs().max())), rtol=0)
+    for c in circuits:
+        compile_circuit(c)._device_cache.clear()
+
+
+def _probs_and_grad(c, dtype):
+    th = torch.tensor(np.random.default_rng(0).uniform(-3, 3, c.n_params), requires_grad=True)
+    x = torch.full((c.n_inputs,), 0.4)
+    p = qgm.sim.probs(c, th, x, dtype=dtype)
+    (g,) = torch.autograd.grad((p * torch.arange(p.shape[-1])).sum(), [th])
+    return p.detach().double(), g
+
+
+def test_second_derivatives_match_finite_differences():
+    c = hardware_efficient(4, 2)
+    th = torch.tensor(np.random.default_rng(2).uniform(-3, 3, c.n_params), requires_grad=True)
+    w = torch.arange(16, dtype=torch.float64)
+
+    def grad(t):
+        return torch.autograd.grad(qgm.sim.probs(c, t) @ w, [t], create_graph=True)[0]
+
+    g = grad(th)
+    (hv,) = torch.autograd.grad(g @ torch.ones_like(g), [th])
+    eps = 1e-5
+    d = torch.ones_like(th)
+    plus, minus = ((th.detach() + sign * eps * d).requires_grad_() for sign in (1, -1))
+    fd = (grad(plus).detach() - grad(minus).detach()) @ torch.ones_like(g) / (2 * eps)
+    torch.testing.assert_close(hv.sum(), fd, atol=1e-6, rtol=0)
+    assert float(hv.abs().sum()) > 1e-3  # the second derivative is not trivially zero
+
+
+def test_structure_of_a_hardware_efficient_ansatz():
+    """A(9, 6): seven stages, six ring permutations (one gather each), rotations in closed form."""
+    cp = _cp(hardware_efficient(9, 6, rotations=("ry", "rz"), entangler="ring"))
+    assert cp is not None and cp.expansion is not None
+    assert cp.n_stages == 7 and len(cp.monos) == 6
+    assert all(m.phase is None for m in cp.monos)
+
+
+def test_not_used_where_it_does_not_apply():
+    from qgm.circuits import Circuit, P
+
+    assert _cp(Circuit(3).add("rzz", (0, 1), P("a")).add("ry", 2, P("b"))) is None  # parametrised two-qubit gate
+    assert _cp(Circuit(1).add("ry", 0, P("a"))) is None  # one qubit
+    assert _cp(hardware_efficient(compact.COMPACT_N + 1, 1)) is None
