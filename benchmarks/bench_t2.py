@@ -257,7 +257,10 @@ def _child(call: str) -> dict:
 
     code = ("import sys, json, torch; torch.set_num_threads(1); sys.path.insert(0, %r); import bench_t2; "
             "print(json.dumps(bench_t2.%s))" % (os.path.dirname(os.path.abspath(__file__)), call))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if out.returncode:  # a refusal (ResourceError) or a crash: recorded, the run goes on
+        lines = (out.stderr or "exit status %d" % out.returncode).strip().splitlines()
+        return {"error": lines[-1] if lines else f"exit status {out.returncode}"}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -110,6 +110,9 @@ def memory_table(mem: dict) -> str:
     out = ["| n | framework | peak RSS | increase during the call |", "|---|---|---|---|"]
     for n, per in mem.items():
         for name, m in per.items():
+            if "error" in m:
+                out.append(f"| {n} | {name} | {m['error'].replace('|', '/')} | — |")
+                continue
             grew = (m["peak_mib"] - m["before_mib"]) / 1024
             out.append(f"| {n} | {name} | {m['peak_mib'] / 1024:.2f} GiB | {grew:.2f} GiB |")
     return "\n".join(out)
@@ -118,6 +121,9 @@ def memory_table(mem: dict) -> str:
 def large_table(large: dict) -> str:
     out = ["| n | dtype | forward ⟨Σ Z⟩ | 1,000 samples | peak RSS | increase |", "|---|---|---|---|---|---|"]
     for (n, dt), r in large.items():
+        if "error" in r:  # refused (or failed): its one-line message instead of numbers
+            out.append(f"| {n} | {dt} | {r['error'].replace('|', '/')} | — | — | — |")
+            continue
         out.append(f"| {n} | {dt} | {fmt_time(r['forward_s'])} | {fmt_time(r['sample_s'])} | "
                    f"{r['peak_mib'] / 1024:.2f} GiB | {(r['peak_mib'] - r['before_mib']) / 1024:.2f} GiB |")
     return "\n".join(out)

@@ -9,6 +9,7 @@ import torch
 import qgm
 import qgm.sim.compact as compact
 from qgm.circuits.ansatz import hardware_efficient
+from qgm.sim import native
 from qgm.sim.program import compile_circuit
 from reference import random_circuit, reference_state_torch
 
@@ -61,7 +62,7 @@ def test_matches_oracle(gates, expansion):
 
 
 def test_batch_of_initial_states_with_gradient():
-    """Shared angles over a batch of initial states: gradients of params and of every state."""
+    """Shared angles over a batch of initial states: gradients of params and of every state (probs)."""
     rng = np.random.default_rng(3)
     c = _random(rng, ROTATION_GATES, (4, 5))
     z = rng.normal(size=(3, 16)) + 1j * rng.normal(size=(3, 16))
@@ -70,15 +71,18 @@ def test_batch_of_initial_states_with_gradient():
     w = torch.tensor(rng.normal(size=(3, 16)))
     loss = (qgm.sim.probs(c, th, initial_state=s0) * w).sum()
     g_th, g_s0 = torch.autograd.grad(loss, [th, s0])
-
     th2, s2 = th.detach().clone().requires_grad_(), s0.detach().clone().requires_grad_()
-    # the oracle: the circuit's unitary (columns = images of basis states) applied to each state
-    cols = torch.stack([reference_state_torch(_with_initial(c, k), th2) for k in range(16)], 1)
-    psi = s2 @ cols.T
-    ref_loss = ((psi.real**2 + psi.imag**2) * w).sum()
-    r_th, r_s0 = torch.autograd.grad(ref_loss, [th2, s2])
+    psi = _oracle_batch(c, th2, None, s2)
+    r_th, r_s0 = torch.autograd.grad(((psi.real**2 + psi.imag**2) * w).sum(), [th2, s2])
     torch.testing.assert_close(g_th, r_th, atol=TOL, rtol=0)
     torch.testing.assert_close(g_s0, r_s0, atol=TOL, rtol=0)
+
+
+def _oracle_batch(c, th, x, s0):
+    """The oracle's final states for initial states ``s0`` ``(B, 2**n)``: the circuit's unitary (its
+    columns are the images of the basis states) applied to each, differentiable in all three."""
+    cols = torch.stack([reference_state_torch(_with_initial(c, k), th, x) for k in range(2**c.n_qubits)], 1)
+    return s0 @ cols.T
 
 
 def _with_initial(c, k):
@@ -94,8 +98,13 @@ def _with_initial(c, k):
     return prep
 
 
-def test_same_maps_as_the_general_engine(monkeypatch):
-    """Values and gradients equal (1e-12) to the general engine's on the same circuits, complex64 too."""
+@pytest.mark.parametrize("sweep", ["compiled", "torch"])
+def test_same_maps_as_the_general_engine(sweep, monkeypatch):
+    """Values and gradients equal (1e-12) to the general engine's on the same circuits, complex64 too,
+    with either sweep of the small-n engine (compiled: qgm.sim.native, needs numba)."""
+    if sweep == "compiled":
+        assert native.AVAILABLE, "numba (the 'fast' extra) is part of the test set-up"
+    monkeypatch.setattr(compact, "USE_NATIVE", sweep == "compiled")
     rng = np.random.default_rng(5)
     circuits = [_random(rng, ROTATION_GATES + ["p"]) for _ in range(10)] + [hardware_efficient(9, 3)]
     got = [_probs_and_grad(c, dt) for c in circuits for dt in (torch.complex128, torch.complex64)]
@@ -109,6 +118,29 @@ def test_same_maps_as_the_general_engine(monkeypatch):
         torch.testing.assert_close(g, g2, atol=tol * max(1.0, float(g2.abs().max())), rtol=0)
     for c in circuits:
         compile_circuit(c)._device_cache.clear()
+
+
+@pytest.mark.parametrize("sweep", ["compiled", "torch"])
+def test_batch_with_initial_states_both_sweeps(sweep, monkeypatch):
+    """Shared angles over 5 initial states with phases in the monomial runs (CY, iSWAP, S): both
+    sweeps give the oracle's states and gradients (params and initial states)."""
+    monkeypatch.setattr(compact, "USE_NATIVE", sweep == "compiled")
+    rng = np.random.default_rng(9)
+    c = _random(rng, ["ry", "rz", "rx", "cy", "iswap", "s", "cx", "ccx"], (5, 6))
+    dim = 2**c.n_qubits
+    z = rng.normal(size=(5, dim)) + 1j * rng.normal(size=(5, dim))
+    s0 = torch.tensor(z / np.linalg.norm(z, axis=1, keepdims=True), requires_grad=True)
+    th = torch.tensor(rng.uniform(-3, 3, c.n_params), requires_grad=True)
+    x = torch.tensor(rng.uniform(-3, 3, c.n_inputs))
+    v = torch.tensor(rng.normal(size=(5, dim)) + 1j * rng.normal(size=(5, dim)))
+    out = qgm.sim.state(c, th, x, initial_state=s0)
+    g_th, g_s0 = torch.autograd.grad((out * v).real.sum(), [th, s0])
+    th2, s2 = th.detach().clone().requires_grad_(), s0.detach().clone().requires_grad_()
+    ref = _oracle_batch(c, th2, x, s2)
+    torch.testing.assert_close(out.detach(), ref.detach(), atol=TOL, rtol=0)
+    r_th, r_s0 = torch.autograd.grad((ref * v).real.sum(), [th2, s2])
+    torch.testing.assert_close(g_th, r_th, atol=TOL, rtol=0)
+    torch.testing.assert_close(g_s0, r_s0, atol=TOL, rtol=0)
 
 
 def _probs_and_grad(c, dtype):

@@ -16,12 +16,17 @@ structure allows:
   with the adjoint products (``G ← Aᴴ G conj(B)``), keeps the gradient at every
   stage output, and reads all stages' correlations with two batched GEMMs
   (``G Yᴴ`` for the row wires, ``Yᴴ G`` for the column wires) whose per-wire 2×2
-  partial traces ``H_w`` give every stage matrix's gradient ``H_w m_w``; autograd
-  carries those through the few operations that built the matrices from the angles.
+  partial traces ``H_w`` give every stage matrix's gradient ``H_w m_w``; the angles'
+  gradients follow in closed form for rotation layers (:mod:`qgm.sim.expansion`), by
+  autograd through the gate table for other single-qubit kinds.
+
+On CPU with numba installed (the ``fast`` extra) the sweeps, correlations included,
+run as two compiled calls instead (:mod:`qgm.sim.native`, wire by wire, no Kronecker
+products); the PyTorch sweep above serves CUDA and machines without numba.
 
 Circuits with anything else (parametrised multi-qubit gates, non-unitary fixed
 matrices), one set of angles per batch row, or more than :data:`COMPACT_N` qubits
-run on the general engine (:mod:`qgm.sim.executable`); both compute the same maps.
+run on the general engine (:mod:`qgm.sim.executable`); all compute the same maps.
 """
 from __future__ import annotations
 
@@ -29,9 +34,11 @@ import functools
 from dataclasses import dataclass
 from typing import Optional, Sequence, Union
 
+import numpy as np
 import torch
 
-from qgm.sim.evolve import _traces, bind, born_into, build_table, slot_grads, wire_products, zero_state
+from qgm.sim import native
+from qgm.sim.evolve import _traces, bind, born_into, build_table, wire_products, zero_state
 from qgm.sim.expansion import StageExpansion, stage_expansion
 from qgm.sim.kernels import DiagKernel, PermKernel
 from qgm.sim.program import SMALL_N, KernelStep, Program, StageStep
@@ -40,13 +47,16 @@ __all__ = ["COMPACT_N", "CompactProgram", "CompactEvolve", "compact_program", "c
 
 #: Largest register run by this engine (the ``"pair"`` plan's range).
 COMPACT_N = SMALL_N
+#: Whether CPU calls take the compiled sweeps (:mod:`qgm.sim.native`) where numba is installed.
+USE_NATIVE = True
 
 
 @dataclass(frozen=True)
 class _Stage:
-    """Stage ``s`` (in program order) and which halves of the register it touches."""
+    """Stage ``s`` (in program order), its wires, and which halves of the register it touches."""
 
     s: int
+    wires: tuple[int, ...]
     rows: bool
     cols: bool
 
@@ -85,22 +95,20 @@ class CompactProgram:
         self.expansion = expansion
 
     # -- matrices ------------------------------------------------------------------
-    def matrices(self, params: torch.Tensor, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, tuple]:
-        """Angles ``(1, n_occ)``, every stage's per-wire matrix ``(S, n, 2, 2)`` and what the
-        expansion's backward reads (empty without an expansion); no autograd."""
-        phi, _ = bind(self.program, params, inputs)
+    def matrices(self, params: torch.Tensor, inputs: torch.Tensor) -> tuple[torch.Tensor, tuple]:
+        """Every stage's per-wire matrix ``(S, n, 2, 2)`` and what the expansion's backward reads
+        (empty without an expansion); no autograd."""
         if self.expansion is None:
-            return phi, self._from_table(phi), ()
-        w, saved = self.expansion.forward(phi)
-        return phi, w, saved
+            return self._from_table(bind(self.program, params, inputs)[0]), ()
+        return self.expansion.forward(params, inputs)
 
-    def angle_grads(self, g_w: torch.Tensor, phi: torch.Tensor, saved: tuple, params: torch.Tensor,
+    def angle_grads(self, g_w: torch.Tensor, saved: tuple, params: torch.Tensor,
                     inputs: torch.Tensor, need: tuple[bool, bool]) -> tuple[Optional[torch.Tensor], ...]:
         """∂L/∂params and ∂L/∂inputs (where ``need``) from the stage matrices' gradient ``g_w``: the
         expansion's closed form, or autograd through :meth:`stage_matrices`."""
         if self.expansion is not None:
-            d_phi = self.expansion.backward(g_w, saved, phi.shape[1])
-            return slot_grads(self.program, d_phi, params, inputs, need)
+            d_params, d_inputs = self.expansion.backward(g_w, saved)
+            return d_params if need[0] else None, d_inputs if need[1] else None
         with torch.enable_grad():
             p, x = params.detach().requires_grad_(need[0]), inputs.detach().requires_grad_(need[1])
             wanted = [t for t, nd in zip((p, x), need) if nd]
@@ -230,6 +238,46 @@ class CompactProgram:
         """Per monomial map: ``(src, phase)`` (forward) and ``(inv, back)`` (adjoint)."""
         return [(m.src, m.phase) for m in self.monos], [(m.inv, m.back) for m in self.monos]
 
+    # -- compiled sweeps (qgm.sim.native) -----------------------------------------
+    def native(self, device: torch.device) -> bool:
+        """Whether the compiled sweeps run this program on ``device`` (CPU, numba installed)."""
+        return native.AVAILABLE and device.type == "cpu" and USE_NATIVE
+
+    @functools.cached_property
+    def schedule(self) -> native.Schedule:
+        """The steps as the arrays the compiled sweeps read."""
+        dim = 1 << self.n
+        active = np.zeros((self.n_stages, self.n), dtype=bool)
+        for st in self.steps:
+            if isinstance(st, _Stage):
+                active[st.s, list(st.wires)] = True
+        src, inv = (np.zeros((len(self.monos), dim), dtype=np.int64) for _ in range(2))
+        phase, back = (np.ones((len(self.monos), dim), dtype=np.complex128) for _ in range(2))
+        for m in self.monos:
+            src[m.k], inv[m.k] = m.src.cpu().numpy(), m.inv.cpu().numpy()
+            if m.phase is not None:
+                phase[m.k], back[m.k] = m.phase.cpu().numpy(), m.back.cpu().numpy()
+        kinds = [0 if isinstance(st, _Stage) else 1 for st in self.steps]
+        index = [st.s if isinstance(st, _Stage) else st.k for st in self.steps]
+        return native.Schedule(kinds, index, active, src, phase, inv, back)
+
+    def native_forward(self, psi0: Optional[torch.Tensor], w: torch.Tensor, batch: int,
+                       saved: Optional[torch.Tensor], probs: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """:meth:`forward` by the compiled sweep: final states ``(B, 2**n)`` (``saved``: every stage's
+        output, ``(S, B, 2**n)``; ``probs``: the final Born probabilities, ``(B, 2**n)`` real)."""
+        start = zero_state(self.n, batch, w.dtype, w.device) if psi0 is None else psi0.detach()
+        out = native.forward(self.schedule, start.numpy(), w.resolve_conj().numpy(),
+                             None if saved is None else saved.numpy(), None if probs is None else probs.numpy())
+        return torch.from_numpy(out)
+
+    def native_backward(self, g: torch.Tensor, w: torch.Tensor, saved: torch.Tensor,
+                        need_psi0: bool) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Per-wire correlations ``(S, n, 2, 2)`` and the gradient at the initial states, by the
+        compiled sweep (:meth:`backward` and :meth:`correlations` in one)."""
+        corr, start = native.backward(self.schedule, g.resolve_conj().contiguous().numpy(),
+                                      w.resolve_conj().numpy(), saved.numpy(), need_psi0)
+        return torch.from_numpy(corr), (None if start is None else torch.from_numpy(start))
+
     def correlations(self, grads: torch.Tensor, saved: torch.Tensor) -> torch.Tensor:
         """Per stage and wire, the partial trace of ``Σ g ⊗ conj(ψ)`` at the stage output:
         ``(S, n, 2, 2)``, summed over the batch (two batched GEMMs for all stages)."""
@@ -329,7 +377,7 @@ def _build(program: Program, device: torch.device, cdtype: torch.dtype) -> Optio
             return None
         s = sum(isinstance(x, _Stage) for x in steps)
         members.setdefault(st.group, {})[st.member] = s
-        steps.append(_Stage(s, any(w < h for w in st.wires), any(w >= h for w in st.wires)))
+        steps.append(_Stage(s, tuple(st.wires), any(w < h for w in st.wires), any(w >= h for w in st.wires)))
     if not flush() or not members:
         return None
     groups = [torch.as_tensor([members[g][m] for m in sorted(members[g])], device=device)
@@ -347,6 +395,8 @@ def _build(program: Program, device: torch.device, cdtype: torch.dtype) -> Optio
 def compact_program(program: Program, device: torch.device, cdtype: torch.dtype) -> Optional[CompactProgram]:
     """The program prepared for this engine (cached per device and dtype), or ``None`` where it
     does not qualify (see the module docstring)."""
+    if program.n > COMPACT_N:
+        return None
     key = ("compact", device, cdtype)
     cache = program._device_cache
     if key not in cache:
@@ -367,15 +417,22 @@ class CompactEvolve(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cp: CompactProgram, output: str, batch: int, dtype: torch.dtype,  # type: ignore[override]
                 psi0: Optional[torch.Tensor], params: torch.Tensor, inputs: torch.Tensor):
-        phi, w, ex = cp.matrices(params, inputs)
-        a, b = cp.halves(w)
-        buf = cp.buffers(batch, dtype, w.device, True)
-        final = cp.forward(psi0, a, b, buf)
-        saved = buf[3:]
+        w, ex = cp.matrices(params, inputs)
+        probs = None
+        if cp.native(w.device):
+            saved = torch.empty(cp.n_stages, batch, 1 << cp.n, dtype=dtype)
+            probs = torch.empty(batch, 1 << cp.n, dtype=w.real.dtype) if output == "probs" else None
+            final = cp.native_forward(psi0, w, batch, saved, probs)
+            a = b = None
+        else:
+            a, b = cp.halves(w)
+            buf = cp.buffers(batch, dtype, w.device, True)
+            final = cp.forward(psi0, a, b, buf)
+            saved = buf[3:]
         ctx.cp, ctx.output, ctx.batch, ctx.dtype = cp, output, batch, dtype
-        ctx.mats = (phi, w, ex, a, b, saved, final)
+        ctx.mats = (w, ex, a, b, saved, final)
         ctx.save_for_backward(psi0, params, inputs)
-        return _output(final, output, saved)
+        return probs if probs is not None else _output(final, output, saved)
 
     @staticmethod
     def backward(ctx, g: torch.Tensor):  # type: ignore[override]
@@ -384,14 +441,17 @@ class CompactEvolve(torch.autograd.Function):
         need = ctx.needs_input_grad[4:]
         if torch.is_grad_enabled():  # second derivatives: differentiate the out-of-place graph
             return (None,) * 4 + tuple(_traced_grads(cp, ctx, g, (psi0, params, inputs), need))
-        phi, w, ex, a, b, saved, final = ctx.mats
+        w, ex, a, b, saved, final = ctx.mats
         with torch.no_grad():
             g = (final * g).mul_(2) if ctx.output == "probs" else g
-            grads, g_psi0 = cp.backward(g, a, b, need[0])
+            if a is None:
+                corr, g_psi0 = cp.native_backward(g, w, saved, need[0])
+            else:
+                grads, g_psi0 = cp.backward(g, a, b, need[0])
+                corr = cp.correlations(grads, saved) if need[1] or need[2] else None
             d_params = d_inputs = None
             if need[1] or need[2]:
-                g_w = cp.correlations(grads, saved) @ w
-                d_params, d_inputs = cp.angle_grads(g_w, phi, ex, params, inputs, (need[1], need[2]))
+                d_params, d_inputs = cp.angle_grads(corr @ w, ex, params, inputs, (need[1], need[2]))
         return None, None, None, None, g_psi0, d_params, d_inputs
 
 
@@ -429,5 +489,12 @@ def compact_evolve(cp: CompactProgram, psi0: Optional[torch.Tensor], params: tor
     if grad:
         return CompactEvolve.apply(cp, output, batch, dtype, psi0, params, inputs)
     with torch.no_grad():
-        a, b = cp.halves(cp.matrices(params, inputs)[1])
+        w = cp.matrices(params, inputs)[0]
+        if cp.native(w.device):
+            if output == "probs":
+                probs = torch.empty(batch, 1 << cp.n, dtype=w.real.dtype)
+                cp.native_forward(psi0, w, batch, None, probs)
+                return probs
+            return cp.native_forward(psi0, w, batch, None)  # a fresh array of the compiled sweep
+        a, b = cp.halves(w)
         return _output(cp.forward(psi0, a, b, cp.buffers(batch, dtype, a.device, False)), output, None)

@@ -63,15 +63,21 @@ class StageExpansion:
         self.fidx = torch.as_tensor(fidx.reshape(-1), device=device)
         self.basis = torch.as_tensor(basis.view(np.float64).reshape(slots, 1 << depth, 8), dtype=rdtype,
                                      device=device)
-        t = program.tensors(device, rdtype)
-        self.rot_occ = t["rot_occ"]
+        # every rotation's half angle straight from v = [params, inputs, 0]: v[slot] · scale/2 + offset/2
+        occ = np.concatenate([o[:, 0] for name, o in program.table_gates if name in ROTATIONS] + [np.zeros(0, np.int64)])
+        self.n_params, self.n_inputs = program.n_params, program.n_inputs
+        self.slot = torch.as_tensor(program.occ_slot[occ], device=device)
+        self.half_scale = torch.as_tensor(program.occ_scale[occ] / 2, dtype=rdtype, device=device)
+        self.half_offset = torch.as_tensor(program.occ_offset[occ] / 2, dtype=rdtype, device=device)
+        self.zero = torch.zeros(1, dtype=rdtype, device=device)
         self.ones = torch.ones(n_rot, dtype=rdtype, device=device)
         self.const_row = torch.tensor([[1.0, 0.0]], dtype=rdtype, device=device)
 
-    def forward(self, phi: torch.Tensor) -> tuple[torch.Tensor, tuple]:
-        """Stage matrices ``(S, n, 2, 2)`` for angles ``phi`` ``(1, n_occ)``, and what
+    def forward(self, params: torch.Tensor, inputs: torch.Tensor) -> tuple[torch.Tensor, tuple]:
+        """Stage matrices ``(S, n, 2, 2)`` for ``params`` ``(1, P)`` and ``inputs`` ``(1, I)``, and what
         :meth:`backward` reads."""
-        half = phi[0].index_select(0, self.rot_occ).mul_(0.5)
+        v = torch.cat([params[0], inputs[0], self.zero])
+        half = torch.addcmul(self.half_offset, v.index_select(0, self.slot), self.half_scale)
         cs = torch.cat([torch.view_as_real(torch.polar(self.ones, half)), self.const_row])  # (R + 1, 2)
         f = cs.index_select(0, self.fidx).view(self.slots, self.depth, 2)
         factors = f.unbind(1)
@@ -81,18 +87,19 @@ class StageExpansion:
         m = torch.bmm(coef.unsqueeze(1), self.basis).view(self.stages, self.n, 2, 2, 2)
         return torch.view_as_complex(m), (cs, factors)
 
-    def backward(self, g_m: torch.Tensor, saved: tuple, n_occ: int) -> torch.Tensor:
-        """∂L/∂phi ``(1, n_occ)`` from the stage matrices' gradient ``g_m`` ``(S, n, 2, 2)``
-        (PyTorch's complex convention)."""
+    def backward(self, g_m: torch.Tensor, saved: tuple) -> tuple[torch.Tensor, torch.Tensor]:
+        """∂L/∂params ``(1, P)`` and ∂L/∂inputs ``(1, I)`` from the stage matrices' gradient ``g_m``
+        ``(S, n, 2, 2)`` (PyTorch's complex convention)."""
         cs, factors = saved
         g = torch.view_as_real(g_m.resolve_conj()).reshape(self.slots, 8, 1)
         q = torch.bmm(self.basis, g).view(self.slots, *([2] * self.depth))  # Re⟨g, M_t⟩, t_{D-1} first
         d_f = torch.stack(_leave_one_out(q, factors), 1)  # (slots, D, 2)
         d_cs = torch.zeros_like(cs).index_add_(0, self.fidx, d_f.view(-1, 2))[: self.n_rot]
         c, s = cs[: self.n_rot].unbind(1)
-        d_half = d_cs[:, 1] * c - d_cs[:, 0] * s
-        return torch.zeros(1, n_occ, dtype=cs.dtype, device=cs.device).index_add_(
-            1, self.rot_occ, d_half.mul_(0.5).unsqueeze(0))
+        d_half = (d_cs[:, 1] * c - d_cs[:, 0] * s).mul_(self.half_scale)  # d half/dv = scale / 2
+        dv = torch.zeros(self.n_params + self.n_inputs + 1, dtype=cs.dtype, device=cs.device)
+        dv.index_add_(0, self.slot, d_half)
+        return dv[: self.n_params].unsqueeze(0), dv[self.n_params : self.n_params + self.n_inputs].unsqueeze(0)
 
 
 def _leave_one_out(q: torch.Tensor, factors: Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -101,6 +108,9 @@ def _leave_one_out(q: torch.Tensor, factors: Sequence[torch.Tensor]) -> list[tor
     depth = len(factors)
     if depth == 1:
         return [q]
+    if depth == 2:  # q[t1, t0]: two batched matrix-vector products
+        f0, f1 = factors
+        return [(f1.unsqueeze(1) @ q).squeeze(1), (q @ f0.unsqueeze(-1)).squeeze(-1)]
     letters = "abcdefgh"[:depth]  # letters[i]: the axis of factor depth-1-i
     out = []
     for k in range(depth):
