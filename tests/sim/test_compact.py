@@ -125,6 +125,7 @@ def test_batch_with_initial_states_both_sweeps(sweep, monkeypatch):
     """Shared angles over 5 initial states with phases in the monomial runs (CY, iSWAP, S): both
     sweeps give the oracle's states and gradients (params and initial states)."""
     monkeypatch.setattr(compact, "USE_NATIVE", sweep == "compiled")
+    monkeypatch.setattr(compact, "NATIVE_MAX_AMPLITUDES", 1 << 20)  # the batch through the compiled sweep too
     rng = np.random.default_rng(9)
     c = _random(rng, ["ry", "rz", "rx", "cy", "iswap", "s", "cx", "ccx"], (5, 6))
     dim = 2**c.n_qubits

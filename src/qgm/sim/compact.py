@@ -49,6 +49,10 @@ __all__ = ["COMPACT_N", "CompactProgram", "CompactEvolve", "compact_program", "c
 COMPACT_N = SMALL_N
 #: Whether CPU calls take the compiled sweeps (:mod:`qgm.sim.native`) where numba is installed.
 USE_NATIVE = True
+#: Largest ``batch · 2**n`` given to the compiled sweeps: up to here they were 2-7x faster than the
+#: PyTorch sweeps (``benchmarks/bench_compact.py``); beyond, the GEMMs catch up (1.2x at n = 9 with
+#: 64 states), and the compiled kernel is kept only where it is at least 2x faster.
+NATIVE_MAX_AMPLITUDES = 1 << 11
 
 
 @dataclass(frozen=True)
@@ -239,9 +243,10 @@ class CompactProgram:
         return [(m.src, m.phase) for m in self.monos], [(m.inv, m.back) for m in self.monos]
 
     # -- compiled sweeps (qgm.sim.native) -----------------------------------------
-    def native(self, device: torch.device) -> bool:
-        """Whether the compiled sweeps run this program on ``device`` (CPU, numba installed)."""
-        return native.AVAILABLE and device.type == "cpu" and USE_NATIVE
+    def native(self, device: torch.device, batch: int) -> bool:
+        """Whether the compiled sweeps run ``batch`` states of this program on ``device`` (CPU, numba
+        installed, at most :data:`NATIVE_MAX_AMPLITUDES` amplitudes)."""
+        return native.AVAILABLE and USE_NATIVE and device.type == "cpu" and batch << self.n <= NATIVE_MAX_AMPLITUDES
 
     @functools.cached_property
     def schedule(self) -> native.Schedule:
@@ -419,7 +424,7 @@ class CompactEvolve(torch.autograd.Function):
                 psi0: Optional[torch.Tensor], params: torch.Tensor, inputs: torch.Tensor):
         w, ex = cp.matrices(params, inputs)
         probs = None
-        if cp.native(w.device):
+        if cp.native(w.device, batch):
             saved = torch.empty(cp.n_stages, batch, 1 << cp.n, dtype=dtype)
             probs = torch.empty(batch, 1 << cp.n, dtype=w.real.dtype) if output == "probs" else None
             final = cp.native_forward(psi0, w, batch, saved, probs)
@@ -490,7 +495,7 @@ def compact_evolve(cp: CompactProgram, psi0: Optional[torch.Tensor], params: tor
         return CompactEvolve.apply(cp, output, batch, dtype, psi0, params, inputs)
     with torch.no_grad():
         w = cp.matrices(params, inputs)[0]
-        if cp.native(w.device):
+        if cp.native(w.device, batch):
             if output == "probs":
                 probs = torch.empty(batch, 1 << cp.n, dtype=w.real.dtype)
                 cp.native_forward(psi0, w, batch, None, probs)
