@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from qgm.sim import native
-from qgm.sim.evolve import _traces, bind, born_into, build_table, wire_products, zero_state
+from qgm.sim.evolve import _traces, bind, born_into, build_table, traced_backward, wire_products, zero_state
 from qgm.sim.expansion import StageExpansion, stage_expansion
 from qgm.sim.kernels import DiagKernel, PermKernel
 from qgm.sim.program import SMALL_N, KernelStep, Program, StageStep
@@ -148,12 +148,8 @@ class CompactProgram:
         for keep in (True, False):
             sweep, x = [], -1
             for st in self.steps:
-                if isinstance(st, _Stage):
-                    d = 3 + st.s if keep else (1 if x == 0 else 0)
-                    sweep.append((_stage_op(st), st.s, x, 2, d))
-                else:
-                    d = 1 if x == 0 else 0
-                    sweep.append((3, st.k, x, 2, d))
+                d = 3 + st.s if keep and isinstance(st, _Stage) else (1 if x == 0 else 0)
+                sweep.append(_sweep_op(st, x, d))
                 x = d
             out.append(sweep)
         return out[0], out[1]
@@ -170,10 +166,7 @@ class CompactProgram:
             for i in range(last, 0 if not to_start else -1, -1):
                 st, prev = self.steps[i], self.steps[i - 1] if i else None
                 d = 3 + prev.s if isinstance(prev, _Stage) else (1 if x == 0 else 0)
-                if isinstance(st, _Stage):
-                    sweep.append((_stage_op(st), st.s, x, 2, d))
-                else:
-                    sweep.append((3, st.k, x, 2, d))
+                sweep.append(_sweep_op(st, x, d))
                 x = d
             out.append(sweep)
         return out[0], out[1]
@@ -296,23 +289,6 @@ class CompactProgram:
         t_cols = _traces(self.program, cols_t, self.n - self.h).transpose(-1, -2)
         return torch.cat([t_rows, t_cols], 1)
 
-    def traced(self, psi0: Optional[torch.Tensor], w: torch.Tensor, batch: int, dtype: torch.dtype) -> torch.Tensor:
-        """The final states ``(B, 2**n)`` out of place, every operation recorded by autograd (the
-        backward pass of second derivatives)."""
-        a, b = self.halves(w)
-        if psi0 is None:
-            psi = torch.zeros(batch, self.rows, self.cols, dtype=dtype, device=w.device)
-            psi[:, 0, 0] = 1
-        else:
-            psi = psi0.reshape(batch, self.rows, self.cols)
-        for st in self.steps:
-            if isinstance(st, _Stage):
-                psi = (a[st.s] @ psi) @ b[st.s].transpose(0, 1)
-            else:
-                psi = psi.reshape(batch, -1).index_select(1, st.src)
-                psi = (psi if st.phase is None else psi * st.phase).reshape(batch, self.rows, self.cols)
-        return psi.reshape(batch, -1)
-
 
 def _kron_all(mats: Sequence[torch.Tensor]) -> torch.Tensor:
     """``mats[0] ⊗ mats[1] ⊗ …`` over the last two dims of ``(S, 2, 2)`` factors: ``(S, 2**k, 2**k)``."""
@@ -324,9 +300,12 @@ def _kron_all(mats: Sequence[torch.Tensor]) -> torch.Tensor:
     return out
 
 
-def _stage_op(st: _Stage) -> int:
-    """Sweep op of a stage: both halves (0), the row wires only (1), the column wires only (2)."""
-    return 0 if st.rows and st.cols else (1 if st.rows else 2)
+def _sweep_op(st: Step, x: int, d: int) -> tuple:
+    """The sweep entry of step ``st`` from buffer ``x`` into ``d`` (work buffer 2 in between): a stage
+    on both halves (op 0), the row wires only (1), the column wires only (2), or a gather (3)."""
+    if isinstance(st, _Mono):
+        return (3, st.k, x, 2, d)
+    return (0 if st.rows and st.cols else (1 if st.rows else 2), st.s, x, 2, d)
 
 
 def _compose(k: int, kernels: list[tuple], n: int, program: Program, device: torch.device,
@@ -445,7 +424,8 @@ class CompactEvolve(torch.autograd.Function):
         cp: CompactProgram = ctx.cp
         need = ctx.needs_input_grad[4:]
         if torch.is_grad_enabled():  # second derivatives: differentiate the out-of-place graph
-            return (None,) * 4 + tuple(_traced_grads(cp, ctx, g, (psi0, params, inputs), need))
+            return (None,) * 4 + tuple(traced_backward(cp.program, ctx.batch, ctx.dtype, ctx.output, g,
+                                                       (psi0, params, inputs), need))
         w, ex, a, b, saved, final = ctx.mats
         with torch.no_grad():
             g = (final * g).mul_(2) if ctx.output == "probs" else g
@@ -458,19 +438,6 @@ class CompactEvolve(torch.autograd.Function):
             if need[1] or need[2]:
                 d_params, d_inputs = cp.angle_grads(corr @ w, ex, params, inputs, (need[1], need[2]))
         return None, None, None, None, g_psi0, d_params, d_inputs
-
-
-def _traced_grads(cp: CompactProgram, ctx, g: torch.Tensor, args: tuple, need: Sequence[bool]) -> list:
-    """Gradients of ``args = (psi0, params, inputs)`` through the out-of-place graph
-    (:meth:`CompactProgram.traced`), differentiable themselves (``create_graph=True``)."""
-    psi0, params, inputs = args
-    with torch.enable_grad():
-        out = cp.traced(psi0, cp.stage_matrices(params, inputs), ctx.batch, ctx.dtype)
-        if ctx.output == "probs":
-            out = out.real**2 + out.imag**2
-        wanted = [x for x, nd in zip(args, need) if nd]
-        got = iter(torch.autograd.grad(out, wanted, g, create_graph=True, allow_unused=True))
-    return [next(got) if nd else None for nd in need]
 
 
 def _output(final: torch.Tensor, output: str, saved: Optional[torch.Tensor]) -> torch.Tensor:
