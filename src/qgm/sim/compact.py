@@ -24,9 +24,15 @@ On CPU with numba installed (the ``fast`` extra) the sweeps, correlations includ
 run as two compiled calls instead (:mod:`qgm.sim.native`, wire by wire, no Kronecker
 products); the PyTorch sweep above serves CUDA and machines without numba.
 
+A batch with its own angles per row (``params`` or ``inputs`` of ``B`` rows) runs on
+the compiled per-row sweeps (:func:`~qgm.sim.native.forward_rows`: chunks of states
+with the row innermost, every row's matrices from the expansion in one batched GEMM)
+where the circuit has an expansion and numba is installed (:class:`CompactRows`).
+
 Circuits with anything else (parametrised multi-qubit gates, non-unitary fixed
-matrices), one set of angles per batch row, or more than :data:`COMPACT_N` qubits
-run on the general engine (:mod:`qgm.sim.executable`); all compute the same maps.
+matrices), per-row angles without the compiled sweeps, or more than
+:data:`COMPACT_N` qubits run on the general engine (:mod:`qgm.sim.executable`); all
+compute the same maps.
 """
 from __future__ import annotations
 
@@ -42,8 +48,9 @@ from qgm.sim.evolve import _traces, bind, born_into, build_table, traced_backwar
 from qgm.sim.expansion import StageExpansion, stage_expansion
 from qgm.sim.kernels import DiagKernel, PermKernel
 from qgm.sim.program import SMALL_N, KernelStep, Program, StageStep
+from qgm.sim.workspace import Workspace, workspace
 
-__all__ = ["COMPACT_N", "CompactProgram", "CompactEvolve", "compact_program", "compact_evolve"]
+__all__ = ["COMPACT_N", "CompactProgram", "CompactEvolve", "CompactRows", "compact_program", "compact_evolve"]
 
 #: Largest register run by this engine (the ``"pair"`` plan's range).
 COMPACT_N = SMALL_N
@@ -53,6 +60,9 @@ USE_NATIVE = True
 #: PyTorch sweeps (``benchmarks/bench_compact.py``); beyond, the GEMMs catch up (1.2x at n = 9 with
 #: 64 states), and the compiled kernel is kept only where it is at least 2x faster.
 NATIVE_MAX_AMPLITUDES = 1 << 11
+#: Largest memory (bytes) the per-row sweeps keep for the backward pass (every stage's output of
+#: every row); larger per-row batches run on the general engine.
+ROWS_MAX_BYTES = 1 << 29
 
 
 @dataclass(frozen=True)
@@ -276,6 +286,55 @@ class CompactProgram:
                                       w.resolve_conj().numpy(), saved.numpy(), need_psi0)
         return torch.from_numpy(corr), (None if start is None else torch.from_numpy(start))
 
+    # -- per-row angles (compiled sweeps only) -------------------------------------
+    def per_row(self, device: torch.device, batch: int, dtype: torch.dtype) -> bool:
+        """Whether ``batch`` states with their own angles run here: compiled sweeps (CPU, numba), an
+        expansion for the stage matrices, and the saved stage outputs within :data:`ROWS_MAX_BYTES`."""
+        saved = self.n_stages * _padded(batch) * (2 << self.n) * torch.empty(0, dtype=dtype).element_size() // 2
+        return (native.AVAILABLE and USE_NATIVE and device.type == "cpu" and self.expansion is not None
+                and saved <= ROWS_MAX_BYTES)
+
+    def rows_buffers(self, batch: int, rdtype: torch.dtype, name: str, count: int) -> torch.Tensor:
+        """``count`` reused chunked states ``(count, C, 2, 2**n, ROWS)`` of stack ``name`` in this
+        program's workspace (no fresh state-sized memory on the hot path)."""
+        chunks = _padded(batch) // native.ROWS
+        return self._rows_workspace(batch, rdtype).stack(name, count).view(count, chunks, 2, 1 << self.n, native.ROWS)
+
+    def rows_forward(self, psi0: Optional[torch.Tensor], m: torch.Tensor, batch: int,
+                     keep: bool) -> tuple[torch.Tensor, Optional[torch.Tensor], torch.Tensor, int]:
+        """Run ``batch`` states from ``psi0`` ``(B, 2**n)`` (``None``: |0…0⟩) with per-row stage
+        matrices ``m`` ``(S·n, 8, B)`` (:meth:`~qgm.sim.expansion.StageExpansion.forward_rows`), in
+        the workspace's stack ``"rows"``. Returns the final state chunks ``(C, 2, 2**n, ROWS)``,
+        every stage's output (``keep``; ``(S, C, 2, 2**n, ROWS)``), the padded matrices
+        ``(S, n, 8, C·ROWS)`` and the generation the stack was claimed with (:meth:`rows_valid`)."""
+        rows = _padded(batch)
+        w = torch.nn.functional.pad(m, (0, rows - m.shape[-1])).view(self.n_stages, self.n, 8, rows)
+        buf = self.rows_buffers(batch, m.dtype, "rows", 1 + (self.n_stages if keep else 0))
+        x = buf[0]
+        if psi0 is None:
+            x.zero_()
+            x[:, 0, 0] = 1
+        else:
+            _to_chunks(torch.view_as_real(psi0.detach().resolve_conj()), x)
+        saved = buf[1:] if keep else None
+        native.forward_rows(self.schedule, x.numpy(), w.numpy(), None if saved is None else saved.numpy())
+        return x, saved, w, self._rows_workspace(batch, m.dtype).claim("rows")
+
+    def rows_valid(self, batch: int, rdtype: torch.dtype, generation: int) -> bool:
+        """Whether the stack ``"rows"`` still holds what the forward pass of ``generation`` wrote."""
+        return self._rows_workspace(batch, rdtype).holds("rows", generation)
+
+    def _rows_workspace(self, batch: int, rdtype: torch.dtype) -> Workspace:
+        return workspace(self, _padded(batch) // native.ROWS, (2 << self.n) * native.ROWS, rdtype, torch.device("cpu"))
+
+    def rows_backward(self, gx: torch.Tensor, w: torch.Tensor, saved: torch.Tensor, need_psi0: bool) -> torch.Tensor:
+        """Pull the output gradient chunks ``gx`` back in place (to the initial states where
+        ``need_psi0``); returns every row's per-wire correlations ``(S, n, 8, C·ROWS)``."""
+        adj = w.view(self.n_stages, self.n, 2, 2, 2, -1).transpose(2, 3).clone(memory_format=torch.contiguous_format)
+        adj[:, :, :, :, 1].neg_()  # m† = conj(mᵀ)
+        return torch.from_numpy(native.backward_rows(self.schedule, gx.numpy(), adj.view(w.shape).numpy(),
+                                                     saved.numpy(), need_psi0))
+
     def correlations(self, grads: torch.Tensor, saved: torch.Tensor) -> torch.Tensor:
         """Per stage and wire, the partial trace of ``Σ g ⊗ conj(ψ)`` at the stage output:
         ``(S, n, 2, 2)``, summed over the batch (two batched GEMMs for all stages)."""
@@ -297,6 +356,37 @@ def _kron_all(mats: Sequence[torch.Tensor]) -> torch.Tensor:
     for m in mats[1:]:
         d = out.shape[-1]
         out = (out.view(s, d, 1, d, 1) * m.view(s, 1, 2, 1, 2)).view(s, 2 * d, 2 * d)
+    return out
+
+
+def _padded(batch: int) -> int:
+    """``batch`` rounded up to whole chunks of the per-row sweeps."""
+    return -(-batch // native.ROWS) * native.ROWS
+
+
+def _to_chunks(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """Copy ``x`` ``(B, 2**n, k)`` (real; ``k`` = 2: real and imaginary parts) into the chunks ``out``
+    ``(C, k, 2**n, ROWS)``, zero rows after ``B``."""
+    full, rest = divmod(x.shape[0], native.ROWS)
+    view = out.permute(0, 3, 2, 1)  # (C, ROWS, 2**n, k)
+    if full:
+        view[:full].copy_(x[: full * native.ROWS].reshape(full, native.ROWS, *x.shape[1:]))
+    if rest:
+        view[full].zero_()
+        view[full, :rest].copy_(x[full * native.ROWS :])
+    return out
+
+
+def _from_chunks(x: torch.Tensor, batch: int) -> torch.Tensor:
+    """The first ``batch`` rows of chunks ``(C, k, 2**n, ROWS)`` as a new ``(B, 2**n, k)`` tensor."""
+    _, k, dim, _ = x.shape
+    out = torch.empty(batch, dim, k, dtype=x.dtype)
+    full, rest = divmod(batch, native.ROWS)
+    view = x.permute(0, 3, 2, 1)  # (C, ROWS, 2**n, k)
+    if full:
+        out[: full * native.ROWS].view(full, native.ROWS, dim, k).copy_(view[:full])
+    if rest:
+        out[full * native.ROWS :].copy_(view[full, :rest])
     return out
 
 
@@ -440,6 +530,70 @@ class CompactEvolve(torch.autograd.Function):
         return None, None, None, None, g_psi0, d_params, d_inputs
 
 
+class CompactRows(torch.autograd.Function):
+    """A batch with its own angles per row as one autograd node, on the compiled per-row sweeps:
+    ``(psi0, params, inputs) -> state or |ψ|²`` with ``params`` ``(Bp, P)`` and ``inputs``
+    ``(Bi, I)`` (``Bp, Bi`` in ``{1, B}``, one of them ``B``). The backward pass reads every row's
+    ``∂L/∂m_w = H_w m_w`` and carries it to the angles in closed form (the expansion)."""
+
+    @staticmethod
+    def forward(ctx, cp: CompactProgram, output: str, batch: int, dtype: torch.dtype,  # type: ignore[override]
+                psi0: Optional[torch.Tensor], params: torch.Tensor, inputs: torch.Tensor):
+        m, ex = cp.expansion.forward_rows(params, inputs)  # type: ignore[union-attr]
+        x, _, w, generation = cp.rows_forward(psi0, m, batch, keep=True)
+        ctx.cp, ctx.output, ctx.batch, ctx.dtype = cp, output, batch, dtype
+        ctx.mats = (m, ex, w, generation)
+        ctx.save_for_backward(psi0, params, inputs)
+        return _rows_output(x, batch, output)
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):  # type: ignore[override]
+        psi0, params, inputs = ctx.saved_tensors
+        cp: CompactProgram = ctx.cp
+        need = ctx.needs_input_grad[4:]
+        if torch.is_grad_enabled():  # second derivatives: differentiate the out-of-place graph
+            return (None,) * 4 + tuple(traced_backward(cp.program, ctx.batch, ctx.dtype, ctx.output, g,
+                                                       (psi0, params, inputs), need))
+        m, ex, w, generation = ctx.mats
+        with torch.no_grad():
+            if not cp.rows_valid(ctx.batch, m.dtype, generation):  # a later call reused the buffers
+                cp.rows_forward(psi0, m, ctx.batch, keep=True)
+            buf = cp.rows_buffers(ctx.batch, m.dtype, "rows", 1 + cp.n_stages)
+            x, saved = buf[0], buf[1:]
+            gx, g_in = cp.rows_buffers(ctx.batch, m.dtype, "rows_grad", 2)
+            if ctx.output == "probs":  # ∂L/∂ψ = 2 ψ ∂L/∂|ψ|²
+                torch.mul(x, _to_chunks(g.unsqueeze(-1).to(x.dtype), g_in[:, :1]).mul_(2), out=gx)
+            else:
+                _to_chunks(torch.view_as_real(g.resolve_conj()), gx)
+            corr = cp.rows_backward(gx, w, saved, need[0])
+            g_psi0 = torch.view_as_complex(_from_chunks(gx, ctx.batch)) if need[0] else None
+            d_params = d_inputs = None
+            if need[1] or need[2]:
+                d_params, d_inputs = cp.expansion.backward_rows(_row_products(corr, w, ctx.batch), ex)
+        return None, None, None, None, g_psi0, d_params if need[1] else None, d_inputs if need[2] else None
+
+
+def _row_products(corr: torch.Tensor, w: torch.Tensor, batch: int) -> torch.Tensor:
+    """Every row's ``H_w m_w`` from the correlations and matrices ``(S, n, 8, R)`` (real and imaginary
+    parts, batch last), as ``(S·n, 8, B)``."""
+    s, n, _, r = corr.shape
+
+    def complex_rows(t: torch.Tensor) -> torch.Tensor:
+        return torch.view_as_complex(t.view(s * n, 2, 2, 2, r).permute(0, 4, 1, 2, 3).contiguous())
+
+    prod = torch.view_as_real(complex_rows(corr) @ complex_rows(w))  # (S·n, R, 2, 2, 2)
+    return prod.permute(0, 2, 3, 4, 1).reshape(s * n, 8, r)[..., :batch]
+
+
+def _rows_output(x: torch.Tensor, batch: int, output: str) -> torch.Tensor:
+    """States ``(B, 2**n)`` or ``|ψ|²`` from the per-row sweeps' final chunks ``(C, 2, 2**n, ROWS)``."""
+    if output == "probs":
+        out = torch.empty(batch, x.shape[2], dtype=x.dtype)
+        native.born_rows(x.numpy(), out.numpy())
+        return out
+    return torch.view_as_complex(_from_chunks(x, batch))
+
+
 def _output(final: torch.Tensor, output: str, saved: Optional[torch.Tensor]) -> torch.Tensor:
     """The call's result from the final state ``(B, 2**n)``, a row of the call's buffers: ``|ψ|²``,
     or the state as a copy where the buffers are not kept anyway (no ``saved``) or the row is one
@@ -453,14 +607,19 @@ def _output(final: torch.Tensor, output: str, saved: Optional[torch.Tensor]) -> 
 
 def compact_evolve(cp: CompactProgram, psi0: Optional[torch.Tensor], params: torch.Tensor, inputs: torch.Tensor,
                    batch: int, dtype: torch.dtype, output: str) -> torch.Tensor:
-    """Final states ``(B, 2**n)`` or their probabilities with this engine (one autograd node, after
-    the differentiable stage matrices, when anything requires grad); arguments as
-    :func:`~qgm.sim.executable.evolve_params`."""
+    """Final states ``(B, 2**n)`` or their probabilities with this engine (one autograd node when
+    anything requires grad); arguments as :func:`~qgm.sim.executable.evolve_params` (per-row
+    ``params``/``inputs`` only where :meth:`CompactProgram.per_row` holds)."""
     grad = torch.is_grad_enabled() and (
         (psi0 is not None and psi0.requires_grad) or params.requires_grad or inputs.requires_grad)
+    per_row = max(params.shape[0], inputs.shape[0]) > 1
     if grad:
-        return CompactEvolve.apply(cp, output, batch, dtype, psi0, params, inputs)
+        node = CompactRows if per_row else CompactEvolve
+        return node.apply(cp, output, batch, dtype, psi0, params, inputs)
     with torch.no_grad():
+        if per_row:
+            m = cp.expansion.forward_rows(params, inputs)[0]  # type: ignore[union-attr]
+            return _rows_output(cp.rows_forward(psi0, m, batch, keep=False)[0], batch, output)
         w = cp.matrices(params, inputs)[0]
         if cp.native(w.device, batch):
             if output == "probs":

@@ -385,9 +385,9 @@ def evolve_params(
     b = psi0.shape[0] if psi0 is not None else int(batch or 1)
     dt = psi0.dtype if psi0 is not None else dtype
     per_row = max(params.shape[0], inputs.shape[0]) > 1
-    if method == "backprop" and not per_row:
+    if method == "backprop":
         cp = compact_program(program, params.device, dt)
-        if cp is not None:
+        if cp is not None and (not per_row or cp.per_row(params.device, b, dt)):
             return compact_evolve(cp, psi0, params, inputs, b, dt, output)
     exe = executable(program, b, dt, params.device, per_row)
     grad = psi0 is not None and psi0.requires_grad
@@ -396,6 +396,7 @@ def evolve_params(
     with torch.no_grad():
         probs = output == "probs"
         out = exe.final_buffer() if probs else torch.empty(b, 1 << program.n, dtype=dt, device=params.device)
+        exe.ws.claim("call")  # the buffers a differentiated call's backward pass may still read
         exe.forward(psi0, exe.matrices(params, inputs).mats, out)
         return born_into(out) if probs else out
 

@@ -63,6 +63,7 @@ class StageExpansion:
         self.fidx = torch.as_tensor(fidx.reshape(-1), device=device)
         self.basis = torch.as_tensor(basis.view(np.float64).reshape(slots, 1 << depth, 8), dtype=rdtype,
                                      device=device)
+        self.basis_t = self.basis.transpose(1, 2).contiguous()
         # every rotation's half angle straight from v = [params, inputs, 0]: v[slot] · scale/2 + offset/2
         occ = np.concatenate([o[:, 0] for name, o in program.table_gates if name in ROTATIONS] + [np.zeros(0, np.int64)])
         self.n_params, self.n_inputs = program.n_params, program.n_inputs
@@ -70,53 +71,69 @@ class StageExpansion:
         self.half_scale = torch.as_tensor(program.occ_scale[occ] / 2, dtype=rdtype, device=device)
         self.half_offset = torch.as_tensor(program.occ_offset[occ] / 2, dtype=rdtype, device=device)
         self.zero = torch.zeros(1, dtype=rdtype, device=device)
-        self.ones = torch.ones(n_rot, dtype=rdtype, device=device)
-        self.const_row = torch.tensor([[1.0, 0.0]], dtype=rdtype, device=device)
+        self.const_row = torch.tensor([[[1.0], [0.0]]], dtype=rdtype, device=device)
 
     def forward(self, params: torch.Tensor, inputs: torch.Tensor) -> tuple[torch.Tensor, tuple]:
         """Stage matrices ``(S, n, 2, 2)`` for ``params`` ``(1, P)`` and ``inputs`` ``(1, I)``, and what
         :meth:`backward` reads."""
-        v = torch.cat([params[0], inputs[0], self.zero])
-        half = torch.addcmul(self.half_offset, v.index_select(0, self.slot), self.half_scale)
-        cs = torch.cat([torch.view_as_real(torch.polar(self.ones, half)), self.const_row])  # (R + 1, 2)
-        f = cs.index_select(0, self.fidx).view(self.slots, self.depth, 2)
-        factors = f.unbind(1)
-        coef = factors[-1]
-        for k in range(self.depth - 2, -1, -1):
-            coef = (coef.unsqueeze(-1) * factors[k].unsqueeze(1)).view(self.slots, -1)
-        m = torch.bmm(coef.unsqueeze(1), self.basis).view(self.stages, self.n, 2, 2, 2)
-        return torch.view_as_complex(m), (cs, factors)
+        m, saved = self.forward_rows(params, inputs)
+        return torch.view_as_complex(m.view(self.stages, self.n, 2, 2, 2)), saved
 
     def backward(self, g_m: torch.Tensor, saved: tuple) -> tuple[torch.Tensor, torch.Tensor]:
         """∂L/∂params ``(1, P)`` and ∂L/∂inputs ``(1, I)`` from the stage matrices' gradient ``g_m``
         ``(S, n, 2, 2)`` (PyTorch's complex convention)."""
-        cs, factors = saved
-        g = torch.view_as_real(g_m.resolve_conj()).reshape(self.slots, 8, 1)
-        q = torch.bmm(self.basis, g).view(self.slots, *([2] * self.depth))  # Re⟨g, M_t⟩, t_{D-1} first
-        d_f = torch.stack(_leave_one_out(q, factors), 1)  # (slots, D, 2)
-        d_cs = torch.zeros_like(cs).index_add_(0, self.fidx, d_f.view(-1, 2))[: self.n_rot]
+        return self.backward_rows(torch.view_as_real(g_m.resolve_conj()).reshape(self.slots, 8, 1), saved)
+
+    def forward_rows(self, params: torch.Tensor, inputs: torch.Tensor) -> tuple[torch.Tensor, tuple]:
+        """Every row's stage matrices, batch last: ``(S·n, 8, B)`` real (real and imaginary parts of
+        ``m00, m01, m10, m11``), for ``params`` ``(Bp, P)`` and ``inputs`` ``(Bi, I)`` (``Bp, Bi`` in
+        ``{1, B}``), and what :meth:`backward_rows` reads."""
+        bsz = max(params.shape[0], inputs.shape[0])
+        v = torch.cat([params.t().expand(-1, bsz), inputs.t().expand(-1, bsz), self.zero.expand(1, bsz)])
+        half = torch.addcmul(self.half_offset.unsqueeze(1), v.index_select(0, self.slot), self.half_scale.unsqueeze(1))
+        cs = torch.cat([torch.stack([half.cos(), half.sin()], 1), self.const_row.expand(1, 2, bsz)])  # (R + 1, 2, B)
+        factors = cs.index_select(0, self.fidx).view(self.slots, self.depth, 2, bsz).unbind(1)
+        coef = factors[-1]
+        for k in range(self.depth - 2, -1, -1):
+            coef = (coef.unsqueeze(2) * factors[k].unsqueeze(1)).view(self.slots, -1, bsz)
+        return torch.bmm(self.basis_t, coef), (cs, factors, params.shape[0], inputs.shape[0])
+
+    def backward_rows(self, g: torch.Tensor, saved: tuple) -> tuple[torch.Tensor, torch.Tensor]:
+        """∂L/∂params ``(Bp, P)`` and ∂L/∂inputs ``(Bi, I)`` from the gradient of :meth:`forward_rows`'s
+        matrices ``g`` ``(S·n, 8, B)`` (real parts of PyTorch's complex convention, batch last)."""
+        cs, factors, bp, bi = saved
+        bsz = g.shape[-1]
+        q = torch.bmm(self.basis, g).view(self.slots, *([2] * self.depth), bsz)  # Re⟨g, M_t⟩, t_{D-1} first
+        d_f = torch.stack(_leave_one_out(q, factors), 1)  # (slots, D, 2, B)
+        d_cs = torch.zeros_like(cs).index_add_(0, self.fidx, d_f.view(-1, 2, bsz))[: self.n_rot]
         c, s = cs[: self.n_rot].unbind(1)
-        d_half = (d_cs[:, 1] * c - d_cs[:, 0] * s).mul_(self.half_scale)  # d half/dv = scale / 2
-        dv = torch.zeros(self.n_params + self.n_inputs + 1, dtype=cs.dtype, device=cs.device)
+        d_half = (d_cs[:, 1] * c - d_cs[:, 0] * s).mul_(self.half_scale.unsqueeze(1))  # d half/dv = scale / 2
+        dv = torch.zeros(self.n_params + self.n_inputs + 1, bsz, dtype=cs.dtype, device=cs.device)
         dv.index_add_(0, self.slot, d_half)
-        return dv[: self.n_params].unsqueeze(0), dv[self.n_params : self.n_params + self.n_inputs].unsqueeze(0)
+        d_params, d_inputs = dv[: self.n_params], dv[self.n_params : self.n_params + self.n_inputs]
+        return _rows(d_params, bp), _rows(d_inputs, bi)
+
+
+def _rows(d: torch.Tensor, rows: int) -> torch.Tensor:
+    """A ``(K, B)`` gradient as ``(rows, K)``: summed over the batch where one row was broadcast."""
+    return d.sum(1, keepdim=True).t() if rows == 1 else d.t()
 
 
 def _leave_one_out(q: torch.Tensor, factors: Sequence[torch.Tensor]) -> list[torch.Tensor]:
     """``∂L/∂f_k[b] = Σ_{t: t_k = b} q_t Π_{j≠k} f_j[t_j]`` for every factor ``k`` (``q``'s axes:
-    slot, then factors ``D-1 … 0``). Returns ``[(slots, 2)] * D`` in factor order."""
+    slot, factors ``D-1 … 0``, batch). Returns ``[(slots, 2, B)] * D`` in factor order."""
     depth = len(factors)
     if depth == 1:
         return [q]
-    if depth == 2:  # q[t1, t0]: two batched matrix-vector products
+    if depth == 2:  # q[t1, t0]
         f0, f1 = factors
-        return [(f1.unsqueeze(1) @ q).squeeze(1), (q @ f0.unsqueeze(-1)).squeeze(-1)]
+        return [(f1.unsqueeze(2) * q).sum(1), (q * f0.unsqueeze(1)).sum(2)]
     letters = "abcdefgh"[:depth]  # letters[i]: the axis of factor depth-1-i
     out = []
     for k in range(depth):
         others = [j for j in range(depth) if j != k]
-        spec = ",".join([f"z{letters}"] + [f"z{letters[depth - 1 - j]}" for j in others])
-        out.append(torch.einsum(f"{spec}->z{letters[depth - 1 - k]}", q, *[factors[j] for j in others]))
+        spec = ",".join([f"z{letters}y"] + [f"z{letters[depth - 1 - j]}y" for j in others])
+        out.append(torch.einsum(f"{spec}->z{letters[depth - 1 - k]}y", q, *[factors[j] for j in others]))
     return out
 
 

@@ -15,6 +15,12 @@ Kronecker products):
 They run on CPU tensors (NumPy views, no copies) of complex128 or complex64; CUDA
 and a machine without numba use the PyTorch sweep. Both paths compute the same maps
 (``tests/sim/test_compact.py`` runs the engine both ways).
+
+A batch with its own angles per row (:func:`forward_rows`, :func:`backward_rows`)
+runs in chunks of :data:`ROWS` states held as real and imaginary planes with the
+row innermost, ``(2, 2**n, ROWS)``: every pair operation then runs on ``ROWS``
+independent rows with their own matrices (``(S, n, 8, B)``, real and imaginary
+parts of ``m00, m01, m10, m11`` per row), which the compiler vectorises.
 """
 from __future__ import annotations
 
@@ -27,10 +33,12 @@ try:  # the ``fast`` extra
 except ImportError:  # pragma: no cover - exercised where numba is absent
     numba = None
 
-__all__ = ["AVAILABLE", "Schedule", "forward", "backward"]
+__all__ = ["AVAILABLE", "ROWS", "Schedule", "forward", "backward", "forward_rows", "backward_rows", "born_rows"]
 
 #: Whether the compiled sweeps can run here.
 AVAILABLE = numba is not None
+#: States per chunk of the per-row sweeps (a chunk of 2**10 amplitudes is 128 KiB: it stays in L2).
+ROWS = 8
 
 
 class Schedule:
@@ -47,6 +55,7 @@ class Schedule:
         self.index = np.asarray(index, dtype=np.int64)
         self.active = np.ascontiguousarray(active, dtype=np.bool_)
         self.src, self.inv = np.ascontiguousarray(src), np.ascontiguousarray(inv)
+        self.plain = np.all(phase == 1, axis=1)  # maps without phases: a plain copy
         self._phases = {np.dtype(np.complex128): (phase, back)}
 
     def phases(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
@@ -55,6 +64,12 @@ class Schedule:
             ph, bk = self._phases[np.dtype(np.complex128)]
             self._phases[dtype] = (ph.astype(dtype), bk.astype(dtype))
         return self._phases[dtype]
+
+    def planes(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+        """The forward and adjoint phases as real planes ``(M, 2, 2**n)`` of the real ``dtype``."""
+        cdtype = np.result_type(dtype, np.complex64)
+        return tuple(np.ascontiguousarray(np.stack([p.real, p.imag], 1), dtype=dtype)  # type: ignore[return-value]
+                     for p in self.phases(cdtype))
 
 
 def forward(sched: Schedule, psi0: np.ndarray, w: np.ndarray, saved: Optional[np.ndarray],
@@ -171,3 +186,153 @@ def _backward(g, w, kinds, index, active, inv, back, saved, corr, need_start):  
             _gather(cur, tmp, inv[k], back[k])
             cur, tmp = tmp, cur
     return cur
+
+
+def forward_rows(sched: Schedule, x: np.ndarray, w: np.ndarray, saved: Optional[np.ndarray]) -> None:
+    """Run every step on the state chunks ``x`` ``(C, 2, 2**n, ROWS)`` in place, chunk ``c`` holding
+    rows ``c·ROWS …`` of the per-row stage matrices ``w`` ``(S, n, 8, C·ROWS)``; ``saved``
+    ``(S, C, 2, 2**n, ROWS)`` (or ``None``) receives every stage's output."""
+    phase, _ = sched.planes(x.dtype)
+    keep = saved is not None
+    out = saved if keep else np.empty((0,) + x.shape, dtype=x.dtype)
+    _rows_forward(x, w, sched.kinds, sched.index, sched.active, sched.src, phase, sched.plain, out, keep)
+
+
+def backward_rows(sched: Schedule, g: np.ndarray, w_adj: np.ndarray, saved: np.ndarray,
+                  need_start: bool) -> np.ndarray:
+    """Pull the output gradients ``g`` (chunks as :func:`forward_rows`) back in place to the initial
+    states (where ``need_start``) with the adjoint stage matrices ``w_adj``; returns every row's
+    per-wire correlations ``Σ g ⊗ conj(ψ)`` at every stage's output, ``(S, n, 8, C·ROWS)`` real."""
+    _, back = sched.planes(g.dtype)
+    corr = np.zeros(w_adj.shape, dtype=g.dtype)
+    _rows_backward(g, w_adj, sched.kinds, sched.index, sched.active, sched.inv, back, sched.plain, saved,
+                   corr, need_start)
+    return corr
+
+
+def born_rows(x: np.ndarray, out: np.ndarray) -> None:
+    """``out[b] = |ψ_b|²`` ``(B, 2**n)`` from the chunks ``x`` ``(C, 2, 2**n, ROWS)`` (row ``b`` =
+    ``c·ROWS + i``; padding rows skipped)."""
+    _born_rows(x, out)
+
+
+@_jit
+def _born_rows(x, out):  # pragma: no cover - compiled
+    bc = x.shape[3]
+    for b in range(out.shape[0]):
+        c, i = b // bc, b % bc
+        for y in range(x.shape[2]):
+            out[b, y] = x[c, 0, y, i] ** 2 + x[c, 1, y, i] ** 2
+
+
+def _jit_fma(fn):
+    return numba.njit(cache=True, nogil=True, fastmath={"contract"})(fn) if AVAILABLE else fn
+
+
+@_jit_fma
+def _apply_rows(x, w, s, q, n, b0):  # pragma: no cover - compiled
+    """Wire ``q`` of stage ``s`` on one chunk ``x`` ``(2, 2**n, ROWS)``, row ``i`` with ``w[s, q, :, b0 + i]``."""
+    dim = x.shape[1]
+    stride = 1 << (n - 1 - q)
+    for base in range(0, dim, 2 * stride):
+        for j in range(base, base + stride):
+            k = j + stride
+            for i in range(ROWS):
+                b = b0 + i
+                ar, ai, br, bi = w[s, q, 0, b], w[s, q, 1, b], w[s, q, 2, b], w[s, q, 3, b]
+                cr, ci, dr, di = w[s, q, 4, b], w[s, q, 5, b], w[s, q, 6, b], w[s, q, 7, b]
+                pr, pi, rr, ri = x[0, j, i], x[1, j, i], x[0, k, i], x[1, k, i]
+                x[0, j, i] = ar * pr - ai * pi + br * rr - bi * ri
+                x[1, j, i] = ar * pi + ai * pr + br * ri + bi * rr
+                x[0, k, i] = cr * pr - ci * pi + dr * rr - di * ri
+                x[1, k, i] = cr * pi + ci * pr + dr * ri + di * rr
+
+
+@_jit_fma
+def _gather_rows(x, out, src, ph, plain):  # pragma: no cover - compiled
+    """``out[:, y] = ph[y] · x[:, src[y]]`` on one chunk (real and imaginary planes)."""
+    for y in range(x.shape[1]):
+        z = src[y]
+        if plain:
+            for i in range(ROWS):
+                out[0, y, i] = x[0, z, i]
+                out[1, y, i] = x[1, z, i]
+        else:
+            c, d = ph[0, y], ph[1, y]
+            for i in range(ROWS):
+                out[0, y, i] = c * x[0, z, i] - d * x[1, z, i]
+                out[1, y, i] = c * x[1, z, i] + d * x[0, z, i]
+
+
+@_jit_fma
+def _correlate_rows(g, y, n, q, corr, s, b0, acc):  # pragma: no cover - compiled
+    """``corr[s, q, :, b0 + i] += Σ g ⊗ conj(y)`` traced onto wire ``q``, per row ``i`` of the chunk."""
+    dim = g.shape[1]
+    stride = 1 << (n - 1 - q)
+    acc[:] = 0.0
+    for base in range(0, dim, 2 * stride):
+        for j in range(base, base + stride):
+            k = j + stride
+            for i in range(ROWS):
+                g0r, g0i, g1r, g1i = g[0, j, i], g[1, j, i], g[0, k, i], g[1, k, i]
+                y0r, y0i, y1r, y1i = y[0, j, i], y[1, j, i], y[0, k, i], y[1, k, i]
+                acc[0, i] += g0r * y0r + g0i * y0i
+                acc[1, i] += g0i * y0r - g0r * y0i
+                acc[2, i] += g0r * y1r + g0i * y1i
+                acc[3, i] += g0i * y1r - g0r * y1i
+                acc[4, i] += g1r * y0r + g1i * y0i
+                acc[5, i] += g1i * y0r - g1r * y0i
+                acc[6, i] += g1r * y1r + g1i * y1i
+                acc[7, i] += g1i * y1r - g1r * y1i
+    for e in range(8):
+        for i in range(ROWS):
+            corr[s, q, e, b0 + i] += acc[e, i]
+
+
+@_jit_fma
+def _rows_forward(x, w, kinds, index, active, src, phase, plain, saved, keep):  # pragma: no cover - compiled
+    n = w.shape[1]
+    tmp = np.empty_like(x[0])
+    for c in range(x.shape[0]):
+        b0 = c * x.shape[3]
+        cur, other = x[c], tmp
+        for st in range(kinds.shape[0]):
+            k = index[st]
+            if kinds[st] == 0:
+                for q in range(n):
+                    if active[k, q]:
+                        _apply_rows(cur, w, k, q, n, b0)
+                if keep:
+                    saved[k, c] = cur
+            else:
+                _gather_rows(cur, other, src[k], phase[k], plain[k])
+                cur, other = other, cur
+        if cur.ctypes.data != x[c].ctypes.data:
+            x[c] = cur
+
+
+@_jit_fma
+def _rows_backward(x, w_adj, kinds, index, active, inv, back, plain, saved, corr, need_start):  # pragma: no cover
+    n = w_adj.shape[1]
+    bc = x.shape[3]
+    tmp = np.empty_like(x[0])
+    acc = np.empty((8, bc), dtype=x.dtype)
+    for c in range(x.shape[0]):
+        b0 = c * bc
+        cur, other = x[c], tmp
+        for st in range(kinds.shape[0] - 1, -1, -1):
+            k = index[st]
+            if kinds[st] == 0:
+                for q in range(n):
+                    if active[k, q]:
+                        _correlate_rows(cur, saved[k, c], n, q, corr, k, b0, acc)
+                if st == 0 and not need_start:
+                    break
+                for q in range(n):
+                    if active[k, q]:
+                        _apply_rows(cur, w_adj, k, q, n, b0)
+            else:
+                _gather_rows(cur, other, inv[k], back[k], plain[k])
+                cur, other = other, cur
+        if cur.ctypes.data != x[c].ctypes.data:
+            x[c] = cur
