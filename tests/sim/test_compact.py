@@ -226,13 +226,14 @@ def test_per_row_angles_match_oracle(shared_params, monkeypatch):
 
 
 def test_per_row_angles_match_the_general_engine(monkeypatch):
-    """Per-row angles of A(9, 3) over 20 rows, complex128 and complex64, with and without gradients:
+    """Per-row angles of A(9, 3) over 45 rows (two chunks, the last padded), complex128 and complex64,
+    with and without gradients:
     the per-row sweeps equal the general engine, and a later call before the backward pass of an
     earlier one (reusing the buffers; the general engine's gradient was wrong here before its
     no-grad calls claimed them) leaves that backward pass correct on both."""
     calls = _rows_route(monkeypatch)
     c = hardware_efficient(9, 3)
-    th = torch.tensor(np.random.default_rng(4).uniform(-3, 3, (20, c.n_params)), requires_grad=True)
+    th = torch.tensor(np.random.default_rng(4).uniform(-3, 3, (45, c.n_params)), requires_grad=True)
     z = torch.arange(512, dtype=torch.float64)
 
     def run(dtype):

@@ -295,20 +295,21 @@ class CompactProgram:
                 and saved <= ROWS_MAX_BYTES)
 
     def rows_buffers(self, batch: int, rdtype: torch.dtype, name: str, count: int) -> torch.Tensor:
-        """``count`` reused chunked states ``(count, C, 2, 2**n, ROWS)`` of stack ``name`` in this
+        """``count`` reused chunked states ``(count, C, 2, 2**n, R)`` of stack ``name`` in this
         program's workspace (no fresh state-sized memory on the hot path)."""
-        chunks = _padded(batch) // native.ROWS
-        return self._rows_workspace(batch, rdtype).stack(name, count).view(count, chunks, 2, 1 << self.n, native.ROWS)
+        chunks, width = _chunking(batch)
+        return self._rows_workspace(batch, rdtype).stack(name, count).view(count, chunks, 2, 1 << self.n, width)
 
     def rows_forward(self, psi0: Optional[torch.Tensor], m: torch.Tensor, batch: int,
                      keep: bool) -> tuple[torch.Tensor, Optional[torch.Tensor], torch.Tensor, int]:
         """Run ``batch`` states from ``psi0`` ``(B, 2**n)`` (``None``: |0…0⟩) with per-row stage
         matrices ``m`` ``(S·n, 8, B)`` (:meth:`~qgm.sim.expansion.StageExpansion.forward_rows`), in
-        the workspace's stack ``"rows"``. Returns the final state chunks ``(C, 2, 2**n, ROWS)``,
-        every stage's output (``keep``; ``(S, C, 2, 2**n, ROWS)``), the padded matrices
-        ``(S, n, 8, C·ROWS)`` and the generation the stack was claimed with (:meth:`rows_valid`)."""
-        rows = _padded(batch)
-        w = torch.nn.functional.pad(m, (0, rows - m.shape[-1])).view(self.n_stages, self.n, 8, rows)
+        the workspace's stack ``"rows"``. Returns the final state chunks ``(C, 2, 2**n, R)``,
+        every stage's output (``keep``; ``(S, C, 2, 2**n, R)``), the padded matrices
+        ``(S, n, C, 8, R)`` and the generation the stack was claimed with (:meth:`rows_valid`)."""
+        chunks, width = _chunking(batch)
+        w = torch.nn.functional.pad(m, (0, chunks * width - m.shape[-1])).view(self.n_stages, self.n, 8, chunks, width)
+        w = w.permute(0, 1, 3, 2, 4).contiguous()  # chunk-major: each chunk's (8, R) contiguous
         buf = self.rows_buffers(batch, m.dtype, "rows", 1 + (self.n_stages if keep else 0))
         x = buf[0]
         if psi0 is None:
@@ -325,13 +326,14 @@ class CompactProgram:
         return self._rows_workspace(batch, rdtype).holds("rows", generation)
 
     def _rows_workspace(self, batch: int, rdtype: torch.dtype) -> Workspace:
-        return workspace(self, _padded(batch) // native.ROWS, (2 << self.n) * native.ROWS, rdtype, torch.device("cpu"))
+        chunks, width = _chunking(batch)
+        return workspace(self, chunks, (2 << self.n) * width, rdtype, torch.device("cpu"))
 
     def rows_backward(self, gx: torch.Tensor, w: torch.Tensor, saved: torch.Tensor, need_psi0: bool) -> torch.Tensor:
         """Pull the output gradient chunks ``gx`` back in place (to the initial states where
-        ``need_psi0``); returns every row's per-wire correlations ``(S, n, 8, C·ROWS)``."""
-        adj = w.view(self.n_stages, self.n, 2, 2, 2, -1).transpose(2, 3).clone(memory_format=torch.contiguous_format)
-        adj[:, :, :, :, 1].neg_()  # m† = conj(mᵀ)
+        ``need_psi0``); returns every row's per-wire correlations ``(S, n, C, 8, R)``."""
+        adj = w.view(*w.shape[:3], 2, 2, 2, w.shape[-1]).transpose(3, 4).clone(memory_format=torch.contiguous_format)
+        adj[:, :, :, :, :, 1].neg_()  # m† = conj(mᵀ)
         return torch.from_numpy(native.backward_rows(self.schedule, gx.numpy(), adj.view(w.shape).numpy(),
                                                      saved.numpy(), need_psi0))
 
@@ -359,34 +361,44 @@ def _kron_all(mats: Sequence[torch.Tensor]) -> torch.Tensor:
     return out
 
 
+def _chunking(batch: int) -> tuple[int, int]:
+    """Chunks and rows per chunk of the per-row sweeps for ``batch`` rows: one chunk of ``batch``
+    rows up to :data:`~qgm.sim.native.ROWS`, else chunks of ``ROWS`` (the last padded)."""
+    if batch <= native.ROWS:
+        return 1, batch
+    return -(-batch // native.ROWS), native.ROWS
+
+
 def _padded(batch: int) -> int:
     """``batch`` rounded up to whole chunks of the per-row sweeps."""
-    return -(-batch // native.ROWS) * native.ROWS
+    chunks, width = _chunking(batch)
+    return chunks * width
 
 
 def _to_chunks(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     """Copy ``x`` ``(B, 2**n, k)`` (real; ``k`` = 2: real and imaginary parts) into the chunks ``out``
-    ``(C, k, 2**n, ROWS)``, zero rows after ``B``."""
-    full, rest = divmod(x.shape[0], native.ROWS)
-    view = out.permute(0, 3, 2, 1)  # (C, ROWS, 2**n, k)
+    ``(C, k, 2**n, R)``, zero rows after ``B``."""
+    width = out.shape[-1]
+    full, rest = divmod(x.shape[0], width)
+    view = out.permute(0, 3, 2, 1)  # (C, R, 2**n, k)
     if full:
-        view[:full].copy_(x[: full * native.ROWS].reshape(full, native.ROWS, *x.shape[1:]))
+        view[:full].copy_(x[: full * width].reshape(full, width, *x.shape[1:]))
     if rest:
         view[full].zero_()
-        view[full, :rest].copy_(x[full * native.ROWS :])
+        view[full, :rest].copy_(x[full * width :])
     return out
 
 
 def _from_chunks(x: torch.Tensor, batch: int) -> torch.Tensor:
-    """The first ``batch`` rows of chunks ``(C, k, 2**n, ROWS)`` as a new ``(B, 2**n, k)`` tensor."""
-    _, k, dim, _ = x.shape
+    """The first ``batch`` rows of chunks ``(C, k, 2**n, R)`` as a new ``(B, 2**n, k)`` tensor."""
+    _, k, dim, width = x.shape
     out = torch.empty(batch, dim, k, dtype=x.dtype)
-    full, rest = divmod(batch, native.ROWS)
-    view = x.permute(0, 3, 2, 1)  # (C, ROWS, 2**n, k)
+    full, rest = divmod(batch, width)
+    view = x.permute(0, 3, 2, 1)  # (C, R, 2**n, k)
     if full:
-        out[: full * native.ROWS].view(full, native.ROWS, dim, k).copy_(view[:full])
+        out[: full * width].view(full, width, dim, k).copy_(view[:full])
     if rest:
-        out[full * native.ROWS :].copy_(view[full, :rest])
+        out[full * width :].copy_(view[full, :rest])
     return out
 
 
@@ -574,19 +586,20 @@ class CompactRows(torch.autograd.Function):
 
 
 def _row_products(corr: torch.Tensor, w: torch.Tensor, batch: int) -> torch.Tensor:
-    """Every row's ``H_w m_w`` from the correlations and matrices ``(S, n, 8, R)`` (real and imaginary
-    parts, batch last), as ``(S·n, 8, B)``."""
-    s, n, _, r = corr.shape
+    """Every row's ``H_w m_w`` from the correlations and matrices ``(S, n, C, 8, R)`` (real and
+    imaginary parts, chunk-major), as ``(S·n, 8, B)``."""
+    s, n, c, _, r = corr.shape
 
     def complex_rows(t: torch.Tensor) -> torch.Tensor:
-        return torch.view_as_complex(t.view(s * n, 2, 2, 2, r).permute(0, 4, 1, 2, 3).contiguous())
+        t = t.view(s * n, c, 2, 2, 2, r).permute(0, 1, 5, 2, 3, 4).contiguous()
+        return torch.view_as_complex(t).view(s * n, c * r, 2, 2)
 
-    prod = torch.view_as_real(complex_rows(corr) @ complex_rows(w))  # (S·n, R, 2, 2, 2)
-    return prod.permute(0, 2, 3, 4, 1).reshape(s * n, 8, r)[..., :batch]
+    prod = torch.view_as_real(complex_rows(corr) @ complex_rows(w))  # (S·n, C·R, 2, 2, 2)
+    return prod.permute(0, 2, 3, 4, 1).reshape(s * n, 8, c * r)[..., :batch]
 
 
 def _rows_output(x: torch.Tensor, batch: int, output: str) -> torch.Tensor:
-    """States ``(B, 2**n)`` or ``|ψ|²`` from the per-row sweeps' final chunks ``(C, 2, 2**n, ROWS)``."""
+    """States ``(B, 2**n)`` or ``|ψ|²`` from the per-row sweeps' final chunks ``(C, 2, 2**n, R)``."""
     if output == "probs":
         out = torch.empty(batch, x.shape[2], dtype=x.dtype)
         native.born_rows(x.numpy(), out.numpy())
