@@ -56,7 +56,7 @@ def sweeps(n: int, batch: int, compiled: bool):
 
     def f() -> torch.Tensor:
         if compiled:
-            saved = torch.empty(cp.n_stages, batch, 2**n, dtype=torch.complex128)
+            saved = cp.native_saved(batch, w)
             cp.native_forward(None, w, batch, saved)
             return cp.native_backward(g, w, saved, False)[0]
         a, b = cp.halves(w)

@@ -25,7 +25,7 @@ run as two compiled calls instead (:mod:`qgm.sim.native`, wire by wire, no Krone
 products); the PyTorch sweep above serves CUDA and machines without numba.
 
 A batch with its own angles per row (``params`` or ``inputs`` of ``B`` rows) runs on
-the compiled per-row sweeps (:func:`~qgm.sim.native.forward_rows`: chunks of states
+the compiled per-row sweeps (:func:`~qgm.sim.native.forward`: chunks of states
 with the row innermost, every row's matrices from the expansion in one batched GEMM)
 where the circuit has an expansion and numba is installed (:class:`CompactRows`).
 
@@ -109,25 +109,37 @@ class CompactProgram:
         self.expansion = expansion
 
     # -- matrices ------------------------------------------------------------------
-    def matrices(self, params: torch.Tensor, inputs: torch.Tensor) -> tuple[torch.Tensor, tuple]:
+    def matrices(self, params: torch.Tensor, inputs: torch.Tensor) -> tuple[torch.Tensor, object]:
         """Every stage's per-wire matrix ``(S, n, 2, 2)`` and what the expansion's backward reads
-        (empty without an expansion); no autograd."""
+        (``None`` without an expansion); no autograd. On CPU with numba, the expansion is one
+        compiled call."""
         if self.expansion is None:
-            return self._from_table(bind(self.program, params, inputs)[0]), ()
+            return self._from_table(bind(self.program, params, inputs)[0]), None
+        if self._compiled(params.device):
+            return self.expansion.forward_compiled(params, inputs)
         return self.expansion.forward(params, inputs)
 
-    def angle_grads(self, g_w: torch.Tensor, saved: tuple, params: torch.Tensor,
+    def angle_grads(self, g_w: torch.Tensor, saved: object, params: torch.Tensor,
                     inputs: torch.Tensor, need: tuple[bool, bool]) -> tuple[Optional[torch.Tensor], ...]:
         """∂L/∂params and ∂L/∂inputs (where ``need``) from the stage matrices' gradient ``g_w``: the
-        expansion's closed form, or autograd through :meth:`stage_matrices`."""
+        expansion's closed form (compiled or PyTorch, as :meth:`matrices` ran it), or autograd through
+        :meth:`stage_matrices`."""
         if self.expansion is not None:
-            d_params, d_inputs = self.expansion.backward(g_w, saved)
+            if isinstance(saved, np.ndarray):
+                d_params, d_inputs = self.expansion.backward_compiled(g_w, saved)
+            else:
+                d_params, d_inputs = self.expansion.backward(g_w, saved)  # type: ignore[arg-type]
             return d_params if need[0] else None, d_inputs if need[1] else None
         with torch.enable_grad():
             p, x = params.detach().requires_grad_(need[0]), inputs.detach().requires_grad_(need[1])
             wanted = [t for t, nd in zip((p, x), need) if nd]
             got = iter(torch.autograd.grad(self.stage_matrices(p, x), wanted, g_w))
         return tuple(next(got) if nd else None for nd in need)
+
+    @staticmethod
+    def _compiled(device: torch.device) -> bool:
+        """Whether calls on ``device`` take the compiled code (CPU, numba installed, :data:`USE_NATIVE`)."""
+        return native.AVAILABLE and USE_NATIVE and device.type == "cpu"
 
     def stage_matrices(self, params: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
         """Every stage's per-wire matrix ``(S, n, 2, 2)`` (stage order; identity on idle wires),
@@ -249,7 +261,7 @@ class CompactProgram:
     def native(self, device: torch.device, batch: int) -> bool:
         """Whether the compiled sweeps run ``batch`` states of this program on ``device`` (CPU, numba
         installed, at most :data:`NATIVE_MAX_AMPLITUDES` amplitudes)."""
-        return native.AVAILABLE and USE_NATIVE and device.type == "cpu" and batch << self.n <= NATIVE_MAX_AMPLITUDES
+        return self._compiled(device) and batch << self.n <= NATIVE_MAX_AMPLITUDES
 
     @functools.cached_property
     def schedule(self) -> native.Schedule:
@@ -271,28 +283,44 @@ class CompactProgram:
 
     def native_forward(self, psi0: Optional[torch.Tensor], w: torch.Tensor, batch: int,
                        saved: Optional[torch.Tensor], probs: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """:meth:`forward` by the compiled sweep: final states ``(B, 2**n)`` (``saved``: every stage's
-        output, ``(S, B, 2**n)``; ``probs``: the final Born probabilities, ``(B, 2**n)`` real)."""
-        start = zero_state(self.n, batch, w.dtype, w.device) if psi0 is None else psi0.detach()
-        out = native.forward(self.schedule, start.numpy(), w.resolve_conj().numpy(),
-                             None if saved is None else saved.numpy(), None if probs is None else probs.numpy())
-        return torch.from_numpy(out)
+        """:meth:`forward` by the compiled sweep, one state per chunk: final states ``(B, 2**n)`` (a new
+        tensor; ``saved``: every stage's output, ``(S, B, 2, 2**n, 1)`` real planes, see
+        :meth:`native_saved`; ``probs``: the final Born probabilities, ``(B, 2**n)`` real)."""
+        x = _start_planes(psi0, batch, 1, self.n, w.real.dtype)
+        shared = torch.view_as_real(w.resolve_conj()).reshape(self.n_stages, self.n, 1, 8, 1)
+        native.forward(self.schedule, x, shared.numpy(), None if saved is None else saved.numpy())
+        if probs is not None:
+            native.born(x, probs.numpy())
+        final = torch.empty(batch, 1 << self.n, dtype=w.dtype)
+        native.from_planes(x, final.numpy())
+        return final
+
+    def native_saved(self, batch: int, w: torch.Tensor) -> torch.Tensor:
+        """A buffer for every stage's output of :meth:`native_forward`: ``(S, B, 2, 2**n, 1)`` real."""
+        return torch.empty(self.n_stages, batch, 2, 1 << self.n, 1, dtype=w.real.dtype)
 
     def native_backward(self, g: torch.Tensor, w: torch.Tensor, saved: torch.Tensor,
                         need_psi0: bool) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
-        """Per-wire correlations ``(S, n, 2, 2)`` and the gradient at the initial states, by the
-        compiled sweep (:meth:`backward` and :meth:`correlations` in one)."""
-        corr, start = native.backward(self.schedule, g.resolve_conj().contiguous().numpy(),
-                                      w.resolve_conj().numpy(), saved.numpy(), need_psi0)
-        return torch.from_numpy(corr), (None if start is None else torch.from_numpy(start))
+        """Per-wire correlations ``(S, n, 2, 2)`` (summed over the batch) and the gradient at the
+        initial states, by the compiled sweep (:meth:`backward` and :meth:`correlations` in one)."""
+        batch = g.shape[0]
+        gx = np.empty((batch, 2, 1 << self.n, 1), dtype=saved.numpy().dtype)
+        native.to_planes(g.resolve_conj().numpy(), gx)
+        shared = torch.view_as_real(w.resolve_conj()).reshape(self.n_stages, self.n, 1, 8, 1)
+        corr = torch.from_numpy(native.backward(self.schedule, gx, shared.numpy(), saved.numpy(), need_psi0))
+        corr = torch.view_as_complex(corr.sum(2).view(self.n_stages, self.n, 2, 2, 2))
+        if not need_psi0:
+            return corr, None
+        start = torch.empty(batch, 1 << self.n, dtype=w.dtype)
+        native.from_planes(gx, start.numpy())
+        return corr, start
 
     # -- per-row angles (compiled sweeps only) -------------------------------------
     def per_row(self, device: torch.device, batch: int, dtype: torch.dtype) -> bool:
         """Whether ``batch`` states with their own angles run here: compiled sweeps (CPU, numba), an
         expansion for the stage matrices, and the saved stage outputs within :data:`ROWS_MAX_BYTES`."""
         saved = self.n_stages * _padded(batch) * (2 << self.n) * torch.empty(0, dtype=dtype).element_size() // 2
-        return (native.AVAILABLE and USE_NATIVE and device.type == "cpu" and self.expansion is not None
-                and saved <= ROWS_MAX_BYTES)
+        return self._compiled(device) and self.expansion is not None and saved <= ROWS_MAX_BYTES
 
     def rows_buffers(self, batch: int, rdtype: torch.dtype, name: str, count: int) -> torch.Tensor:
         """``count`` reused chunked states ``(count, C, 2, 2**n, R)`` of stack ``name`` in this
@@ -312,13 +340,9 @@ class CompactProgram:
         w = w.permute(0, 1, 3, 2, 4).contiguous()  # chunk-major: each chunk's (8, R) contiguous
         buf = self.rows_buffers(batch, m.dtype, "rows", 1 + (self.n_stages if keep else 0))
         x = buf[0]
-        if psi0 is None:
-            x.zero_()
-            x[:, 0, 0] = 1
-        else:
-            _to_chunks(torch.view_as_real(psi0.detach().resolve_conj()), x)
+        _start_planes(psi0, batch, width, self.n, m.dtype, x.numpy())
         saved = buf[1:] if keep else None
-        native.forward_rows(self.schedule, x.numpy(), w.numpy(), None if saved is None else saved.numpy())
+        native.forward(self.schedule, x.numpy(), w.numpy(), None if saved is None else saved.numpy())
         return x, saved, w, self._rows_workspace(batch, m.dtype).claim("rows")
 
     def rows_valid(self, batch: int, rdtype: torch.dtype, generation: int) -> bool:
@@ -332,10 +356,7 @@ class CompactProgram:
     def rows_backward(self, gx: torch.Tensor, w: torch.Tensor, saved: torch.Tensor, need_psi0: bool) -> torch.Tensor:
         """Pull the output gradient chunks ``gx`` back in place (to the initial states where
         ``need_psi0``); returns every row's per-wire correlations ``(S, n, C, 8, R)``."""
-        adj = w.view(*w.shape[:3], 2, 2, 2, w.shape[-1]).transpose(3, 4).clone(memory_format=torch.contiguous_format)
-        adj[:, :, :, :, :, 1].neg_()  # m† = conj(mᵀ)
-        return torch.from_numpy(native.backward_rows(self.schedule, gx.numpy(), adj.view(w.shape).numpy(),
-                                                     saved.numpy(), need_psi0))
+        return torch.from_numpy(native.backward(self.schedule, gx.numpy(), w.numpy(), saved.numpy(), need_psi0))
 
     def correlations(self, grads: torch.Tensor, saved: torch.Tensor) -> torch.Tensor:
         """Per stage and wire, the partial trace of ``Σ g ⊗ conj(ψ)`` at the stage output:
@@ -375,30 +396,16 @@ def _padded(batch: int) -> int:
     return chunks * width
 
 
-def _to_chunks(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-    """Copy ``x`` ``(B, 2**n, k)`` (real; ``k`` = 2: real and imaginary parts) into the chunks ``out``
-    ``(C, k, 2**n, R)``, zero rows after ``B``."""
-    width = out.shape[-1]
-    full, rest = divmod(x.shape[0], width)
-    view = out.permute(0, 3, 2, 1)  # (C, R, 2**n, k)
-    if full:
-        view[:full].copy_(x[: full * width].reshape(full, width, *x.shape[1:]))
-    if rest:
-        view[full].zero_()
-        view[full, :rest].copy_(x[full * width :])
-    return out
-
-
-def _from_chunks(x: torch.Tensor, batch: int) -> torch.Tensor:
-    """The first ``batch`` rows of chunks ``(C, k, 2**n, R)`` as a new ``(B, 2**n, k)`` tensor."""
-    _, k, dim, width = x.shape
-    out = torch.empty(batch, dim, k, dtype=x.dtype)
-    full, rest = divmod(batch, width)
-    view = x.permute(0, 3, 2, 1)  # (C, R, 2**n, k)
-    if full:
-        out[: full * width].view(full, width, dim, k).copy_(view[:full])
-    if rest:
-        out[full * width :].copy_(view[full, :rest])
+def _start_planes(psi0: Optional[torch.Tensor], batch: int, width: int, n: int, rdtype: torch.dtype,
+                  out: Optional[np.ndarray] = None) -> np.ndarray:
+    """The initial states as chunks ``(C, 2, 2**n, width)`` of ``rdtype`` (in ``out`` if given): ``psi0``
+    ``(B, 2**n)``, or |0…0⟩ where ``None``."""
+    if out is None:
+        out = np.empty((-(-batch // width), 2, 1 << n, width), dtype=torch.empty(0, dtype=rdtype).numpy().dtype)
+    if psi0 is None:
+        native.zero_planes(out)
+    else:
+        native.to_planes(psi0.detach().resolve_conj().contiguous().numpy(), out)
     return out
 
 
@@ -506,7 +513,7 @@ class CompactEvolve(torch.autograd.Function):
         w, ex = cp.matrices(params, inputs)
         probs = None
         if cp.native(w.device, batch):
-            saved = torch.empty(cp.n_stages, batch, 1 << cp.n, dtype=dtype)
+            saved = cp.native_saved(batch, w)
             probs = torch.empty(batch, 1 << cp.n, dtype=w.real.dtype) if output == "probs" else None
             final = cp.native_forward(psi0, w, batch, saved, probs)
             a = b = None
@@ -572,13 +579,16 @@ class CompactRows(torch.autograd.Function):
                 cp.rows_forward(psi0, m, ctx.batch, keep=True)
             buf = cp.rows_buffers(ctx.batch, m.dtype, "rows", 1 + cp.n_stages)
             x, saved = buf[0], buf[1:]
-            gx, g_in = cp.rows_buffers(ctx.batch, m.dtype, "rows_grad", 2)
+            gx = cp.rows_buffers(ctx.batch, m.dtype, "rows_grad", 1)[0]
             if ctx.output == "probs":  # ∂L/∂ψ = 2 ψ ∂L/∂|ψ|²
-                torch.mul(x, _to_chunks(g.unsqueeze(-1).to(x.dtype), g_in[:, :1]).mul_(2), out=gx)
+                native.born_grad(x.numpy(), g.to(x.dtype).contiguous().numpy(), gx.numpy())
             else:
-                _to_chunks(torch.view_as_real(g.resolve_conj()), gx)
+                native.to_planes(g.resolve_conj().contiguous().numpy(), gx.numpy())
             corr = cp.rows_backward(gx, w, saved, need[0])
-            g_psi0 = torch.view_as_complex(_from_chunks(gx, ctx.batch)) if need[0] else None
+            g_psi0 = None
+            if need[0]:
+                g_psi0 = torch.empty(ctx.batch, 1 << cp.n, dtype=ctx.dtype)
+                native.from_planes(gx.numpy(), g_psi0.numpy())
             d_params = d_inputs = None
             if need[1] or need[2]:
                 d_params, d_inputs = cp.expansion.backward_rows(_row_products(corr, w, ctx.batch), ex)
@@ -602,9 +612,11 @@ def _rows_output(x: torch.Tensor, batch: int, output: str) -> torch.Tensor:
     """States ``(B, 2**n)`` or ``|ψ|²`` from the per-row sweeps' final chunks ``(C, 2, 2**n, R)``."""
     if output == "probs":
         out = torch.empty(batch, x.shape[2], dtype=x.dtype)
-        native.born_rows(x.numpy(), out.numpy())
+        native.born(x.numpy(), out.numpy())
         return out
-    return torch.view_as_complex(_from_chunks(x, batch))
+    out = torch.empty(batch, x.shape[2], dtype=torch.complex64 if x.dtype == torch.float32 else torch.complex128)
+    native.from_planes(x.numpy(), out.numpy())
+    return out
 
 
 def _output(final: torch.Tensor, output: str, saved: Optional[torch.Tensor]) -> torch.Tensor:

@@ -21,11 +21,13 @@ built and differentiated by autograd.
 """
 from __future__ import annotations
 
+import functools
 from typing import Optional, Sequence
 
 import numpy as np
 import torch
 
+from qgm.sim import native
 from qgm.sim.program import ROTATIONS, Program
 
 __all__ = ["StageExpansion", "stage_expansion", "MAX_DEPTH"]
@@ -72,6 +74,29 @@ class StageExpansion:
         self.half_offset = torch.as_tensor(program.occ_offset[occ] / 2, dtype=rdtype, device=device)
         self.zero = torch.zeros(1, dtype=rdtype, device=device)
         self.const_row = torch.tensor([[[1.0], [0.0]]], dtype=rdtype, device=device)
+        self.rdtype = rdtype
+
+    @functools.cached_property
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        """What the compiled calls read (CPU): slot, half scale and offset, factor rows ``(slots, D)``, basis."""
+        return (self.slot.numpy(), self.half_scale.numpy(), self.half_offset.numpy(),
+                self.fidx.view(self.slots, self.depth).numpy(), self.basis.numpy())
+
+    def forward_compiled(self, params: torch.Tensor, inputs: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
+        """:meth:`forward` as one compiled call (CPU, numba): the stage matrices ``(S, n, 2, 2)`` and
+        what :meth:`backward_compiled` reads."""
+        v = torch.cat([params[0], inputs[0], self.zero]).numpy()
+        slot, scale, offset, fidx, basis = self._arrays
+        out = torch.empty(self.stages, self.n, 2, 2, 2, dtype=self.rdtype)
+        cs = native.expand(v, slot, scale, offset, fidx, basis, out.view(self.slots, 8).numpy())
+        return torch.view_as_complex(out), cs
+
+    def backward_compiled(self, g_m: torch.Tensor, cs: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`backward` as one compiled call (after :meth:`forward_compiled`)."""
+        slot, scale, _, fidx, basis = self._arrays
+        g = torch.view_as_real(g_m.resolve_conj()).reshape(self.slots, 8).numpy()
+        dv = torch.from_numpy(native.expand_grad(g, cs, slot, scale, fidx, basis, self.n_params + self.n_inputs + 1))
+        return dv[: self.n_params].unsqueeze(0), dv[self.n_params : self.n_params + self.n_inputs].unsqueeze(0)
 
     def forward(self, params: torch.Tensor, inputs: torch.Tensor) -> tuple[torch.Tensor, tuple]:
         """Stage matrices ``(S, n, 2, 2)`` for ``params`` ``(1, P)`` and ``inputs`` ``(1, I)``, and what

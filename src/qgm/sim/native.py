@@ -3,25 +3,28 @@
 At ``n <= COMPACT_N`` a state is a few KiB and the PyTorch sweep of
 :mod:`qgm.sim.compact` spends its time dispatching ~100 small operations (Kronecker
 products of the stage matrices, two GEMMs per stage, gathers, the batched
-correlations). These two compiled functions do the same work in one call each, in
+correlations). These compiled functions do the same work in one call each, in
 place, wire by wire (each stage's 2×2 matrices applied to amplitude pairs, no
 Kronecker products):
 
 * :func:`forward`: every step from the initial states, every stage's output kept;
 * :func:`backward`: the gradient pulled back through every step, with the per-wire
   2×2 correlations ``H_w = Σ g ⊗ conj(ψ)`` (partial trace onto wire ``w``) taken at
-  every stage's output.
+  every stage's output;
+* :func:`expand` / :func:`expand_grad`: the closed-form stage matrices of rotation
+  layers (:mod:`qgm.sim.expansion`) and their angle gradients.
 
-They run on CPU tensors (NumPy views, no copies) of complex128 or complex64; CUDA
-and a machine without numba use the PyTorch sweep. Both paths compute the same maps
-(``tests/sim/test_compact.py`` runs the engine both ways).
+States are held in chunks of ``R`` rows as real and imaginary planes with the row
+innermost, ``(C, 2, 2**n, R)``; every wire's block of pairs is four ``(stride, R)``
+views, so the compiler vectorises the row loop (up to :data:`ROWS` rows with their
+own matrices: a batch with per-row angles) or, with one row per chunk (shared
+angles), the loop over a block's pairs. Matrices are ``(S, n, Cw, 8, R)`` (real and
+imaginary parts of ``m00, m01, m10, m11``; ``Cw = 1``: one set for every chunk).
 
-A batch with its own angles per row (:func:`forward_rows`, :func:`backward_rows`)
-runs in chunks of ``R`` (up to :data:`ROWS`) states held as real and imaginary
-planes with the row innermost, ``(2, 2**n, R)``: every pair operation then runs on
-``R`` independent rows with their own matrices (``(8, R)`` per chunk, wire and
-stage: real and imaginary parts of ``m00, m01, m10, m11``), and a block of pairs is
-four ``(stride, R)`` views, which the compiler vectorises.
+They run on CPU arrays (NumPy views of tensors) of float64 or float32 (complex128 or
+complex64 states); CUDA and a machine without numba use the PyTorch sweep. Both
+paths compute the same maps (``tests/sim/test_compact.py`` runs the engine both
+ways).
 """
 from __future__ import annotations
 
@@ -34,13 +37,21 @@ try:  # the ``fast`` extra
 except ImportError:  # pragma: no cover - exercised where numba is absent
     numba = None
 
-__all__ = ["AVAILABLE", "ROWS", "Schedule", "forward", "backward", "forward_rows", "backward_rows", "born_rows"]
+__all__ = ["AVAILABLE", "ROWS", "Schedule", "forward", "backward", "born", "born_grad", "to_planes", "from_planes",
+           "zero_planes", "expand", "expand_grad"]
 
 #: Whether the compiled sweeps can run here.
 AVAILABLE = numba is not None
-#: Most states per chunk of the per-row sweeps: the compiled row loop vectorises from about 32 rows
+#: Most rows per chunk with per-row matrices: the compiled row loop vectorises from about 32 rows
 #: (A(10, 10) forward and gradient: 0.3 ms per row at 32, 2.1 ms at 16, 1.3 ms at 8 — scalar code).
 ROWS = 32
+
+
+def _jit(fn=None, **flags):
+    """``numba.njit`` (cached, no GIL) where numba is installed; ``fn`` itself otherwise."""
+    if fn is None:
+        return lambda f: _jit(f, **flags)
+    return numba.njit(cache=True, nogil=True, **flags)(fn) if AVAILABLE else fn
 
 
 class Schedule:
@@ -58,168 +69,70 @@ class Schedule:
         self.active = np.ascontiguousarray(active, dtype=np.bool_)
         self.src, self.inv = np.ascontiguousarray(src), np.ascontiguousarray(inv)
         self.plain = np.all(phase == 1, axis=1)  # maps without phases: a plain copy
-        self._phases = {np.dtype(np.complex128): (phase, back)}
-
-    def phases(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-        """The forward and adjoint phases in ``dtype`` (cached)."""
-        if dtype not in self._phases:
-            ph, bk = self._phases[np.dtype(np.complex128)]
-            self._phases[dtype] = (ph.astype(dtype), bk.astype(dtype))
-        return self._phases[dtype]
+        self._complex = (phase, back)
+        self._planes: dict[np.dtype, tuple[np.ndarray, np.ndarray]] = {}
 
     def planes(self, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-        """The forward and adjoint phases as real planes ``(M, 2, 2**n)`` of the real ``dtype``."""
-        cdtype = np.result_type(dtype, np.complex64)
-        return tuple(np.ascontiguousarray(np.stack([p.real, p.imag], 1), dtype=dtype)  # type: ignore[return-value]
-                     for p in self.phases(cdtype))
+        """The forward and adjoint phases as real planes ``(M, 2, 2**n)`` of the real ``dtype`` (cached)."""
+        key = np.dtype(dtype)
+        if key not in self._planes:
+            self._planes[key] = tuple(np.ascontiguousarray(np.stack([p.real, p.imag], 1), dtype=key)  # type: ignore
+                                      for p in self._complex)
+        return self._planes[key]
 
 
-def forward(sched: Schedule, psi0: np.ndarray, w: np.ndarray, saved: Optional[np.ndarray],
-            probs: Optional[np.ndarray] = None) -> np.ndarray:
-    """Final states ``(B, 2**n)`` from ``psi0`` ``(B, 2**n)`` with stage matrices ``w`` ``(S, n, 2, 2)``;
-    ``saved`` ``(S, B, 2**n)`` (or ``None``) receives every stage's output, ``probs`` ``(B, 2**n)``
-    (real, or ``None``) the Born probabilities ``|ψ|²`` of the final states."""
-    phase, _ = sched.phases(w.dtype)
-    keep, born = saved is not None, probs is not None
-    out = saved if keep else np.empty((0,) + psi0.shape, dtype=w.dtype)
-    p = probs if born else np.empty((0, 0), dtype=w.real.dtype)
-    return _forward(psi0, w, sched.kinds, sched.index, sched.active, sched.src, phase, out, keep, p, born)
-
-
-def backward(sched: Schedule, g: np.ndarray, w: np.ndarray, saved: np.ndarray,
-             need_start: bool) -> tuple[np.ndarray, Optional[np.ndarray]]:
-    """Per-wire correlations ``(S, n, 2, 2)`` at every stage's output and (``need_start``) the
-    gradient at the initial states ``(B, 2**n)``, from the output gradient ``g``."""
-    _, back = sched.phases(w.dtype)
-    corr = np.zeros(w.shape, dtype=w.dtype)
-    start = _backward(g, w, sched.kinds, sched.index, sched.active, sched.inv, back, saved, corr, need_start)
-    return corr, (start if need_start else None)
-
-
-def _jit(fn):
-    return numba.njit(cache=True, nogil=True)(fn) if AVAILABLE else fn
-
-
-@_jit
-def _apply_wire(x, m00, m01, m10, m11, n, q):  # pragma: no cover - compiled
-    """``x ← (I ⊗ m ⊗ I) x`` on wire ``q`` (wire 0 most significant), for every row of ``x``."""
-    stride = 1 << (n - 1 - q)
-    dim = x.shape[1]
-    for b in range(x.shape[0]):
-        for base in range(0, dim, 2 * stride):
-            for j in range(base, base + stride):
-                a0 = x[b, j]
-                a1 = x[b, j + stride]
-                x[b, j] = m00 * a0 + m01 * a1
-                x[b, j + stride] = m10 * a0 + m11 * a1
-
-
-@_jit
-def _gather(x, out, src, phase):  # pragma: no cover - compiled
-    """``out[b, y] = phase[y] · x[b, src[y]]``."""
-    for b in range(x.shape[0]):
-        for y in range(x.shape[1]):
-            out[b, y] = phase[y] * x[b, src[y]]
-
-
-@_jit
-def _forward(psi0, w, kinds, index, active, src, phase, saved, keep, probs, born):  # pragma: no cover - compiled
-    n = w.shape[1]
-    cur = psi0.copy()
-    tmp = np.empty_like(cur)
-    for i in range(kinds.shape[0]):
-        k = index[i]
-        if kinds[i] == 0:
-            for q in range(n):
-                if active[k, q]:
-                    _apply_wire(cur, w[k, q, 0, 0], w[k, q, 0, 1], w[k, q, 1, 0], w[k, q, 1, 1], n, q)
-            if keep:
-                saved[k] = cur
-        else:
-            _gather(cur, tmp, src[k], phase[k])
-            cur, tmp = tmp, cur
-    if born:
-        for b in range(cur.shape[0]):
-            for x in range(cur.shape[1]):
-                probs[b, x] = cur[b, x].real ** 2 + cur[b, x].imag ** 2
-    return cur
-
-
-@_jit
-def _correlate(g, y, n, q, out):  # pragma: no cover - compiled
-    """``out += Σ g ⊗ conj(y)`` partially traced onto wire ``q``: ``(2, 2)``."""
-    stride = 1 << (n - 1 - q)
-    dim = g.shape[1]
-    h00 = h01 = h10 = h11 = 0j
-    for b in range(g.shape[0]):
-        for base in range(0, dim, 2 * stride):
-            for j in range(base, base + stride):
-                g0, g1 = g[b, j], g[b, j + stride]
-                y0, y1 = y[b, j].conjugate(), y[b, j + stride].conjugate()
-                h00 += g0 * y0
-                h01 += g0 * y1
-                h10 += g1 * y0
-                h11 += g1 * y1
-    out[0, 0] += h00
-    out[0, 1] += h01
-    out[1, 0] += h10
-    out[1, 1] += h11
-
-
-@_jit
-def _backward(g, w, kinds, index, active, inv, back, saved, corr, need_start):  # pragma: no cover - compiled
-    n = w.shape[1]
-    cur = g.copy()
-    tmp = np.empty_like(cur)
-    for i in range(kinds.shape[0] - 1, -1, -1):
-        k = index[i]
-        if kinds[i] == 0:
-            for q in range(n):
-                if active[k, q]:
-                    _correlate(cur, saved[k], n, q, corr[k, q])
-            if i == 0 and not need_start:
-                break
-            for q in range(n):  # the stage's adjoint: every wire's m†
-                if active[k, q]:
-                    m = w[k, q]
-                    _apply_wire(cur, m[0, 0].conjugate(), m[1, 0].conjugate(), m[0, 1].conjugate(),
-                                m[1, 1].conjugate(), n, q)
-        else:
-            _gather(cur, tmp, inv[k], back[k])
-            cur, tmp = tmp, cur
-    return cur
-
-
-def forward_rows(sched: Schedule, x: np.ndarray, w: np.ndarray, saved: Optional[np.ndarray]) -> None:
-    """Run every step on the state chunks ``x`` ``(C, 2, 2**n, R)`` in place with the per-row stage
-    matrices ``w`` ``(S, n, C, 8, R)`` (chunk ``c``'s rows last); ``saved``
-    ``(S, C, 2, 2**n, R)`` (or ``None``) receives every stage's output."""
+def forward(sched: Schedule, x: np.ndarray, w: np.ndarray, saved: Optional[np.ndarray]) -> None:
+    """Run every step on the state chunks ``x`` ``(C, 2, 2**n, R)`` in place with the stage matrices
+    ``w`` ``(S, n, Cw, 8, R)``; ``saved`` ``(S, C, 2, 2**n, R)`` (or ``None``) receives every
+    stage's output."""
     phase, _ = sched.planes(x.dtype)
     keep = saved is not None
     out = saved if keep else np.empty((0,) + x.shape, dtype=x.dtype)
-    _rows_forward(x, w, sched.kinds, sched.index, sched.active, sched.src, phase, sched.plain, out, keep)
+    _sweep_forward(x, w, sched.kinds, sched.index, sched.active, sched.src, phase, sched.plain, out, keep)
 
 
-def backward_rows(sched: Schedule, g: np.ndarray, w_adj: np.ndarray, saved: np.ndarray,
-                  need_start: bool) -> np.ndarray:
-    """Pull the output gradients ``g`` (chunks as :func:`forward_rows`) back in place to the initial
-    states (where ``need_start``) with the adjoint stage matrices ``w_adj``; returns every row's
-    per-wire correlations ``Σ g ⊗ conj(ψ)`` at every stage's output, ``(S, n, C, 8, R)`` real."""
+def backward(sched: Schedule, g: np.ndarray, w: np.ndarray, saved: np.ndarray, need_start: bool) -> np.ndarray:
+    """Pull the output gradients ``g`` (chunks as :func:`forward`) back in place to the initial
+    states (where ``need_start``) through the adjoints of the stage matrices ``w`` (as
+    :func:`forward`); returns every row's per-wire correlations ``Σ g ⊗ conj(ψ)`` at every stage's
+    output, ``(S, n, C, 8, R)`` real."""
     _, back = sched.planes(g.dtype)
-    corr = np.zeros(w_adj.shape, dtype=g.dtype)
-    _rows_backward(g, w_adj, sched.kinds, sched.index, sched.active, sched.inv, back, sched.plain, saved,
-                   corr, need_start)
+    corr = np.zeros(w.shape[:2] + (g.shape[0],) + w.shape[3:], dtype=g.dtype)
+    _sweep_backward(g, _adjoint(w), sched.kinds, sched.index, sched.active, sched.inv, back, sched.plain, saved,
+                    corr, need_start)
     return corr
 
 
-def born_rows(x: np.ndarray, out: np.ndarray) -> None:
+def to_planes(z: np.ndarray, x: np.ndarray) -> None:
+    """Complex rows ``z`` ``(B, 2**n)`` into the chunks ``x`` ``(C, 2, 2**n, R)`` (zero rows after ``B``)."""
+    _to_planes(z, x)
+
+
+def from_planes(x: np.ndarray, z: np.ndarray) -> None:
+    """The first ``B`` rows of the chunks ``x`` into complex rows ``z`` ``(B, 2**n)``."""
+    _from_planes(x, z)
+
+
+def zero_planes(x: np.ndarray) -> None:
+    """Every row of the chunks ``x`` set to |0…0⟩."""
+    x[:] = 0.0
+    x[:, 0, 0, :] = 1.0
+
+
+def born_grad(x: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
+    """``∂L/∂ψ = 2 ψ ∂L/∂|ψ|²`` into the chunks ``out`` from the final chunks ``x`` and ``g`` ``(B, 2**n)``
+    real (zero rows after ``B``)."""
+    _born_grad(x, g, out)
+
+
+def born(x: np.ndarray, out: np.ndarray) -> None:
     """``out[b] = |ψ_b|²`` ``(B, 2**n)`` from the chunks ``x`` ``(C, 2, 2**n, R)`` (row ``b`` =
     ``c·R + i``; padding rows skipped)."""
-    _born_rows(x, out)
+    _born(x, out)
 
 
 @_jit
-def _born_rows(x, out):  # pragma: no cover - compiled
+def _born(x, out):  # pragma: no cover - compiled
     bc = x.shape[3]
     for b in range(out.shape[0]):
         c, i = b // bc, b % bc
@@ -227,16 +140,112 @@ def _born_rows(x, out):  # pragma: no cover - compiled
             out[b, y] = x[c, 0, y, i] ** 2 + x[c, 1, y, i] ** 2
 
 
-def _jit_fma(fn):
-    return numba.njit(cache=True, nogil=True, fastmath={"contract"})(fn) if AVAILABLE else fn
+@_jit
+def _born_grad(x, g, out):  # pragma: no cover - compiled
+    bc = x.shape[3]
+    out[:] = 0.0
+    for b in range(g.shape[0]):
+        c, i = b // bc, b % bc
+        for y in range(x.shape[2]):
+            out[c, 0, y, i] = 2.0 * x[c, 0, y, i] * g[b, y]
+            out[c, 1, y, i] = 2.0 * x[c, 1, y, i] * g[b, y]
 
 
-@_jit_fma
-def _apply_rows(x, m, n, q):  # pragma: no cover - compiled
-    """Wire ``q`` on one chunk ``x`` ``(2, 2**n, R)``, row ``i`` with the matrix ``m[:, i]`` ``(8, R)``.
-    Each block of pairs is four ``(stride, R)`` views, so the row loop vectorises."""
+@_jit
+def _to_planes(z, x):  # pragma: no cover - compiled
+    bc = x.shape[3]
+    x[:] = 0.0
+    for b in range(z.shape[0]):
+        c, i = b // bc, b % bc
+        for y in range(z.shape[1]):
+            x[c, 0, y, i] = z[b, y].real
+            x[c, 1, y, i] = z[b, y].imag
+
+
+@_jit
+def _from_planes(x, z):  # pragma: no cover - compiled
+    bc = x.shape[3]
+    for b in range(z.shape[0]):
+        c, i = b // bc, b % bc
+        for y in range(z.shape[1]):
+            z[b, y] = complex(x[c, 0, y, i], x[c, 1, y, i])
+
+
+@_jit
+def _adjoint(w):  # pragma: no cover - compiled
+    """``m†`` of every matrix of ``w`` ``(S, n, Cw, 8, R)``: ``(a, b; c, d)† = (ā, c̄; b̄, d̄)``."""
+    out = np.empty_like(w)
+    for e, (src, sign) in enumerate(((0, 1.0), (1, -1.0), (4, 1.0), (5, -1.0), (2, 1.0), (3, -1.0), (6, 1.0),
+                                     (7, -1.0))):
+        out[:, :, :, e, :] = sign * w[:, :, :, src, :]
+    return out
+
+
+def expand(v: np.ndarray, slot: np.ndarray, half_scale: np.ndarray, half_offset: np.ndarray, fidx: np.ndarray,
+           basis: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The closed-form stage matrices of :class:`~qgm.sim.expansion.StageExpansion` in one call: every
+    rotation's ``(cos, sin)`` of ``offset/2 + v[slot]·scale/2`` (returned, ``(R + 1, 2)``, the last row
+    ``(1, 0)`` for constant factors) and ``out[slot] = Σ_t Π_k f_k[t_k] basis[slot, t]`` ``(slots, 8)``;
+    ``fidx`` ``(slots, D)`` names each factor's row."""
+    cs = np.empty((half_scale.shape[0] + 1, 2), dtype=out.dtype)
+    _expand(v, slot, half_scale, half_offset, fidx, basis, cs, out)
+    return cs
+
+
+def expand_grad(g: np.ndarray, cs: np.ndarray, slot: np.ndarray, half_scale: np.ndarray, fidx: np.ndarray,
+                basis: np.ndarray, n_values: int) -> np.ndarray:
+    """∂L/∂v ``(n_values,)`` from the stage matrices' gradient ``g`` ``(slots, 8)`` (real parts of
+    PyTorch's complex convention) and :func:`expand`'s ``cs``."""
+    dv = np.zeros(n_values, dtype=g.dtype)
+    _expand_grad(g, cs, slot, half_scale, fidx, basis, dv)
+    return dv
+
+
+@_jit
+def _expand(v, slot, half_scale, half_offset, fidx, basis, cs, out):  # pragma: no cover - compiled
+    n_rot = half_scale.shape[0]
+    for r in range(n_rot):
+        h = half_offset[r] + v[slot[r]] * half_scale[r]
+        cs[r, 0], cs[r, 1] = np.cos(h), np.sin(h)
+    cs[n_rot, 0], cs[n_rot, 1] = 1.0, 0.0
+    depth, terms = fidx.shape[1], basis.shape[1]
+    for sl in range(out.shape[0]):
+        out[sl, :] = 0.0
+        for t in range(terms):
+            coef = 1.0
+            for k in range(depth):
+                coef *= cs[fidx[sl, k], (t >> k) & 1]
+            for e in range(8):
+                out[sl, e] += coef * basis[sl, t, e]
+
+
+@_jit
+def _expand_grad(g, cs, slot, half_scale, fidx, basis, dv):  # pragma: no cover - compiled
+    depth, terms = fidx.shape[1], basis.shape[1]
+    d_cs = np.zeros_like(cs)
+    for sl in range(g.shape[0]):
+        for t in range(terms):
+            q = 0.0
+            for e in range(8):
+                q += basis[sl, t, e] * g[sl, e]
+            for k in range(depth):  # ∂/∂f_k[t_k] of Π_j f_j[t_j]
+                rest = q
+                for j in range(depth):
+                    if j != k:
+                        rest *= cs[fidx[sl, j], (t >> j) & 1]
+                d_cs[fidx[sl, k], (t >> k) & 1] += rest
+    for r in range(half_scale.shape[0]):
+        dv[slot[r]] += (d_cs[r, 1] * cs[r, 0] - d_cs[r, 0] * cs[r, 1]) * half_scale[r]
+
+
+@_jit(fastmath={"contract"})
+def _apply(x, m, n, q):  # pragma: no cover - compiled
+    """Wire ``q`` on one chunk ``x`` ``(2, 2**n, R)``, row ``i`` with the matrix ``m[:, i]`` ``(8, R)``."""
     dim, bc = x.shape[1], x.shape[2]
     stride = 1 << (n - 1 - q)
+    if bc == 1:
+        _apply_one(x.reshape((2, dim)), m, stride)
+        return
     for base in range(0, dim, 2 * stride):
         a_r, a_i = x[0, base : base + stride], x[1, base : base + stride]
         b_r, b_i = x[0, base + stride : base + 2 * stride], x[1, base + stride : base + 2 * stride]
@@ -249,8 +258,23 @@ def _apply_rows(x, m, n, q):  # pragma: no cover - compiled
                 b_i[t, i] = m[4, i] * pi + m[5, i] * pr + m[6, i] * ri + m[7, i] * rr
 
 
-@_jit_fma
-def _gather_rows(x, out, src, ph, plain):  # pragma: no cover - compiled
+@_jit(fastmath={"contract"})
+def _apply_one(x, m, stride):  # pragma: no cover - compiled
+    """One row ``x`` ``(2, 2**n)`` (real and imaginary planes) times ``m[:, 0]`` on the wire of ``stride``."""
+    m0, m1, m2, m3, m4, m5, m6, m7 = m[0, 0], m[1, 0], m[2, 0], m[3, 0], m[4, 0], m[5, 0], m[6, 0], m[7, 0]
+    for base in range(0, x.shape[1], 2 * stride):
+        a_r, a_i = x[0, base : base + stride], x[1, base : base + stride]
+        b_r, b_i = x[0, base + stride : base + 2 * stride], x[1, base + stride : base + 2 * stride]
+        for t in range(stride):
+            pr, pi, rr, ri = a_r[t], a_i[t], b_r[t], b_i[t]
+            a_r[t] = m0 * pr - m1 * pi + m2 * rr - m3 * ri
+            a_i[t] = m0 * pi + m1 * pr + m2 * ri + m3 * rr
+            b_r[t] = m4 * pr - m5 * pi + m6 * rr - m7 * ri
+            b_i[t] = m4 * pi + m5 * pr + m6 * ri + m7 * rr
+
+
+@_jit(fastmath={"contract"})
+def _gather(x, out, src, ph, plain):  # pragma: no cover - compiled
     """``out[:, y] = ph[y] · x[:, src[y]]`` on one chunk (real and imaginary planes)."""
     for y in range(x.shape[1]):
         z = src[y]
@@ -265,11 +289,14 @@ def _gather_rows(x, out, src, ph, plain):  # pragma: no cover - compiled
                 out[1, y, i] = c * x[1, z, i] + d * x[0, z, i]
 
 
-@_jit_fma
-def _correlate_rows(g, y, n, q, acc):  # pragma: no cover - compiled
+@_jit(fastmath={"contract"})
+def _correlate(g, y, n, q, acc):  # pragma: no cover - compiled
     """``acc[:, i] += Σ g ⊗ conj(y)`` traced onto wire ``q``, per row ``i`` of the chunk ``(8, R)``."""
     dim, bc = g.shape[1], g.shape[2]
     stride = 1 << (n - 1 - q)
+    if bc == 1:
+        _correlate_one(g.reshape((2, dim)), y.reshape((2, dim)), stride, acc)
+        return
     for base in range(0, dim, 2 * stride):
         g0r, g0i = g[0, base : base + stride], g[1, base : base + stride]
         g1r, g1i = g[0, base + stride : base + 2 * stride], g[1, base + stride : base + 2 * stride]
@@ -287,46 +314,77 @@ def _correlate_rows(g, y, n, q, acc):  # pragma: no cover - compiled
                 acc[7, i] += g1i[t, i] * y1r[t, i] - g1r[t, i] * y1i[t, i]
 
 
-@_jit_fma
-def _rows_forward(x, w, kinds, index, active, src, phase, plain, saved, keep):  # pragma: no cover - compiled
+@_jit(fastmath={"contract", "reassoc"})
+def _correlate_one(g, y, stride, acc):  # pragma: no cover - compiled
+    """One row's correlations on the wire of ``stride`` added to ``acc[:, 0]`` (sums reassociated: they
+    vectorise); ``g``, ``y`` ``(2, 2**n)``."""
+    h0 = h1 = h2 = h3 = h4 = h5 = h6 = h7 = 0.0
+    for base in range(0, g.shape[1], 2 * stride):
+        g0r, g0i = g[0, base : base + stride], g[1, base : base + stride]
+        g1r, g1i = g[0, base + stride : base + 2 * stride], g[1, base + stride : base + 2 * stride]
+        y0r, y0i = y[0, base : base + stride], y[1, base : base + stride]
+        y1r, y1i = y[0, base + stride : base + 2 * stride], y[1, base + stride : base + 2 * stride]
+        for t in range(stride):
+            h0 += g0r[t] * y0r[t] + g0i[t] * y0i[t]
+            h1 += g0i[t] * y0r[t] - g0r[t] * y0i[t]
+            h2 += g0r[t] * y1r[t] + g0i[t] * y1i[t]
+            h3 += g0i[t] * y1r[t] - g0r[t] * y1i[t]
+            h4 += g1r[t] * y0r[t] + g1i[t] * y0i[t]
+            h5 += g1i[t] * y0r[t] - g1r[t] * y0i[t]
+            h6 += g1r[t] * y1r[t] + g1i[t] * y1i[t]
+            h7 += g1i[t] * y1r[t] - g1r[t] * y1i[t]
+    acc[0, 0] += h0
+    acc[1, 0] += h1
+    acc[2, 0] += h2
+    acc[3, 0] += h3
+    acc[4, 0] += h4
+    acc[5, 0] += h5
+    acc[6, 0] += h6
+    acc[7, 0] += h7
+
+
+@_jit(fastmath={"contract"})
+def _sweep_forward(x, w, kinds, index, active, src, phase, plain, saved, keep):  # pragma: no cover - compiled
     n = w.shape[1]
     tmp = np.empty_like(x[0])
     for c in range(x.shape[0]):
+        cw = c if w.shape[2] > 1 else 0
         cur, other = x[c], tmp
         for st in range(kinds.shape[0]):
             k = index[st]
             if kinds[st] == 0:
                 for q in range(n):
                     if active[k, q]:
-                        _apply_rows(cur, w[k, q, c], n, q)
+                        _apply(cur, w[k, q, cw], n, q)
                 if keep:
                     saved[k, c] = cur
             else:
-                _gather_rows(cur, other, src[k], phase[k], plain[k])
+                _gather(cur, other, src[k], phase[k], plain[k])
                 cur, other = other, cur
         if cur.ctypes.data != x[c].ctypes.data:
             x[c] = cur
 
 
-@_jit_fma
-def _rows_backward(x, w_adj, kinds, index, active, inv, back, plain, saved, corr, need_start):  # pragma: no cover
+@_jit(fastmath={"contract"})
+def _sweep_backward(x, w_adj, kinds, index, active, inv, back, plain, saved, corr, need_start):  # pragma: no cover
     n = w_adj.shape[1]
     tmp = np.empty_like(x[0])
     for c in range(x.shape[0]):
+        cw = c if w_adj.shape[2] > 1 else 0
         cur, other = x[c], tmp
         for st in range(kinds.shape[0] - 1, -1, -1):
             k = index[st]
             if kinds[st] == 0:
                 for q in range(n):
                     if active[k, q]:
-                        _correlate_rows(cur, saved[k, c], n, q, corr[k, q, c])
+                        _correlate(cur, saved[k, c], n, q, corr[k, q, c])
                 if st == 0 and not need_start:
                     break
                 for q in range(n):
                     if active[k, q]:
-                        _apply_rows(cur, w_adj[k, q, c], n, q)
+                        _apply(cur, w_adj[k, q, cw], n, q)
             else:
-                _gather_rows(cur, other, inv[k], back[k], plain[k])
+                _gather(cur, other, inv[k], back[k], plain[k])
                 cur, other = other, cur
         if cur.ctypes.data != x[c].ctypes.data:
             x[c] = cur
