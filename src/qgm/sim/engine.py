@@ -26,6 +26,7 @@ from qgm.errors import ParameterError
 from qgm.sim.diff import DIFF_METHODS, canonical_diff_method, resolve_diff_method
 from qgm.sim.evolve import bind, zero_state
 from qgm.sim.executable import evolve_params, plan_kind, run
+from qgm.sim.head import HEAD_MIN_N, head_programs, head_state
 from qgm.sim.observables import Observable, born, pauli_expectations
 from qgm.sim.program import Program, compile_circuit
 from qgm.sim.sampling import frequencies, sample_indices
@@ -146,16 +147,30 @@ class _Bound:
 
         A differentiated run also holds the gradient and its work states: 6 states with the
         adjoint method, 4 plus the saved states with backprop (checked before allocating)."""
+        split = self.head_split(method)
         if self.requires_grad:
             saved = len(self.program.plan(plan_kind(self.n, not self.shared and self.size > 1)).pair_points)
-            check_memory(self.n, self.size, self.dtype, self.device, copies=6 if method == "adjoint" else 4 + saved)
+            copies = 6 if method == "adjoint" else 4 + saved + (2 if split else 0)  # the head state and its gradient
+            check_memory(self.n, self.size, self.dtype, self.device, copies=copies)
         if self.shared:
             p, x = self.params.reshape(1, -1), self.inputs.reshape(1, -1)
         else:
             p = self.params.expand(*self.batch, -1).reshape(self.size, -1)
             x = self.inputs.expand(*self.batch, -1).reshape(self.size, -1)
+        if split is not None:
+            head, tail = split
+            return evolve_params(tail, head_state(head, p, x, self.dtype), p, x, "backprop", 1, self.dtype, output)
         return evolve_params(self.program, self.psi0(), p, x, "adjoint" if method == "adjoint" else "backprop",
                              self.size, self.dtype, output)
+
+    def head_split(self, method: str) -> Optional[tuple[Program, Program]]:
+        """The compiled head and tail (:mod:`qgm.sim.head`) where a differentiated backprop call from
+        |0…0⟩ with one set of angles on at least ``HEAD_MIN_N`` qubits runs its leading layer as a
+        product state; ``None`` otherwise."""
+        if (method != "backprop" or not self.requires_grad or self.initial_state is not None
+                or self.size != 1 or self.n < HEAD_MIN_N):
+            return None
+        return head_programs(self.circuit)
 
     def run(self, phi: torch.Tensor) -> torch.Tensor:
         """Final states for angles ``phi`` without autograd: ``(B, 2**n)`` for 1 or B rows of angles,
