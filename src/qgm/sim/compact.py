@@ -291,9 +291,7 @@ class CompactProgram:
         native.forward(self.schedule, x, shared.numpy(), None if saved is None else saved.numpy())
         if probs is not None:
             native.born(x, probs.numpy())
-        final = torch.empty(batch, 1 << self.n, dtype=w.dtype)
-        native.from_planes(x, final.numpy())
-        return final
+        return _complex_rows(x, batch)
 
     def native_saved(self, batch: int, w: torch.Tensor) -> torch.Tensor:
         """A buffer for every stage's output of :meth:`native_forward`: ``(S, B, 2, 2**n, 1)`` real."""
@@ -309,11 +307,37 @@ class CompactProgram:
         shared = torch.view_as_real(w.resolve_conj()).reshape(self.n_stages, self.n, 1, 8, 1)
         corr = torch.from_numpy(native.backward(self.schedule, gx, shared.numpy(), saved.numpy(), need_psi0))
         corr = torch.view_as_complex(corr.sum(2).view(self.n_stages, self.n, 2, 2, 2))
-        if not need_psi0:
-            return corr, None
-        start = torch.empty(batch, 1 << self.n, dtype=w.dtype)
-        native.from_planes(gx, start.numpy())
-        return corr, start
+        return corr, (_complex_rows(gx, batch) if need_psi0 else None)
+
+    def fused_forward(self, psi0: Optional[torch.Tensor], params: torch.Tensor, inputs: torch.Tensor, batch: int,
+                      output: str) -> tuple[torch.Tensor, tuple]:
+        """A differentiated call with rotation stages and one set of angles as one compiled call
+        (:func:`~qgm.sim.native.step_forward`): the output and what :meth:`fused_backward` reads."""
+        rdtype = self.expansion.rdtype  # type: ignore[union-attr]
+        x = _start_planes(psi0, batch, 1, self.n, rdtype)
+        saved = np.empty((self.n_stages,) + x.shape, dtype=x.dtype)
+        probs = torch.empty(batch, 1 << self.n, dtype=rdtype) if output == "probs" else None
+        ex = self.expansion
+        w, cs = native.step_forward(self.schedule, ex.arrays, ex.values(params, inputs), x, saved,  # type: ignore
+                                    None if probs is None else probs.numpy())
+        return probs if probs is not None else _complex_rows(x, batch), (w, cs, x, saved)
+
+    def fused_backward(self, g: torch.Tensor, mats: tuple, output: str,
+                       need: Sequence[bool]) -> tuple[Optional[torch.Tensor], ...]:
+        """∂L/∂psi0, ∂L/∂params and ∂L/∂inputs (where ``need``) of :meth:`fused_forward`, as one compiled
+        call after the output gradient's conversion."""
+        w, cs, x, saved = mats
+        gx = np.empty_like(x)
+        if output == "probs":  # ∂L/∂ψ = 2 ψ ∂L/∂|ψ|²
+            native.born_grad(x, g.to(torch.from_numpy(x).dtype).contiguous().numpy(), gx)
+        else:
+            native.to_planes(g.resolve_conj().contiguous().numpy(), gx)
+        ex = self.expansion
+        dv = native.step_backward(self.schedule, ex.arrays, cs, w, gx, saved, need[0],  # type: ignore[union-attr]
+                                  self.program.n_params + self.program.n_inputs + 1)
+        d_params, d_inputs = ex.split(dv)  # type: ignore[union-attr]
+        g_psi0 = _complex_rows(gx, g.shape[0]) if need[0] else None
+        return g_psi0, d_params if need[1] else None, d_inputs if need[2] else None
 
     # -- per-row angles (compiled sweeps only) -------------------------------------
     def per_row(self, device: torch.device, batch: int, dtype: torch.dtype) -> bool:
@@ -394,6 +418,14 @@ def _padded(batch: int) -> int:
     """``batch`` rounded up to whole chunks of the per-row sweeps."""
     chunks, width = _chunking(batch)
     return chunks * width
+
+
+def _complex_rows(x: np.ndarray, batch: int) -> torch.Tensor:
+    """The first ``batch`` rows of the chunks ``x`` ``(C, 2, 2**n, R)`` as complex states ``(B, 2**n)``
+    (a new tensor)."""
+    out = torch.empty(batch, x.shape[2], dtype=torch.complex64 if x.dtype == np.float32 else torch.complex128)
+    native.from_planes(x, out.numpy())
+    return out
 
 
 def _start_planes(psi0: Optional[torch.Tensor], batch: int, width: int, n: int, rdtype: torch.dtype,
@@ -510,6 +542,12 @@ class CompactEvolve(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cp: CompactProgram, output: str, batch: int, dtype: torch.dtype,  # type: ignore[override]
                 psi0: Optional[torch.Tensor], params: torch.Tensor, inputs: torch.Tensor):
+        ctx.cp, ctx.output, ctx.batch, ctx.dtype = cp, output, batch, dtype
+        ctx.save_for_backward(psi0, params, inputs)
+        ctx.fused = cp.expansion is not None and cp.native(params.device, batch)
+        if ctx.fused:
+            out, ctx.mats = cp.fused_forward(psi0, params, inputs, batch, output)
+            return out
         w, ex = cp.matrices(params, inputs)
         probs = None
         if cp.native(w.device, batch):
@@ -522,9 +560,7 @@ class CompactEvolve(torch.autograd.Function):
             buf = cp.buffers(batch, dtype, w.device, True)
             final = cp.forward(psi0, a, b, buf)
             saved = buf[3:]
-        ctx.cp, ctx.output, ctx.batch, ctx.dtype = cp, output, batch, dtype
         ctx.mats = (w, ex, a, b, saved, final)
-        ctx.save_for_backward(psi0, params, inputs)
         return probs if probs is not None else _output(final, output, saved)
 
     @staticmethod
@@ -535,6 +571,8 @@ class CompactEvolve(torch.autograd.Function):
         if torch.is_grad_enabled():  # second derivatives: differentiate the out-of-place graph
             return (None,) * 4 + tuple(traced_backward(cp.program, ctx.batch, ctx.dtype, ctx.output, g,
                                                        (psi0, params, inputs), need))
+        if ctx.fused:
+            return (None,) * 4 + cp.fused_backward(g, ctx.mats, ctx.output, need)
         w, ex, a, b, saved, final = ctx.mats
         with torch.no_grad():
             g = (final * g).mul_(2) if ctx.output == "probs" else g
@@ -585,10 +623,7 @@ class CompactRows(torch.autograd.Function):
             else:
                 native.to_planes(g.resolve_conj().contiguous().numpy(), gx.numpy())
             corr = cp.rows_backward(gx, w, saved, need[0])
-            g_psi0 = None
-            if need[0]:
-                g_psi0 = torch.empty(ctx.batch, 1 << cp.n, dtype=ctx.dtype)
-                native.from_planes(gx.numpy(), g_psi0.numpy())
+            g_psi0 = _complex_rows(gx.numpy(), ctx.batch) if need[0] else None
             d_params = d_inputs = None
             if need[1] or need[2]:
                 d_params, d_inputs = cp.expansion.backward_rows(_row_products(corr, w, ctx.batch), ex)
@@ -614,9 +649,7 @@ def _rows_output(x: torch.Tensor, batch: int, output: str) -> torch.Tensor:
         out = torch.empty(batch, x.shape[2], dtype=x.dtype)
         native.born(x.numpy(), out.numpy())
         return out
-    out = torch.empty(batch, x.shape[2], dtype=torch.complex64 if x.dtype == torch.float32 else torch.complex128)
-    native.from_planes(x.numpy(), out.numpy())
-    return out
+    return _complex_rows(x.numpy(), batch)
 
 
 def _output(final: torch.Tensor, output: str, saved: Optional[torch.Tensor]) -> torch.Tensor:

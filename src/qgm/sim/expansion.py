@@ -77,26 +77,33 @@ class StageExpansion:
         self.rdtype = rdtype
 
     @functools.cached_property
-    def _arrays(self) -> tuple[np.ndarray, ...]:
+    def arrays(self) -> tuple[np.ndarray, ...]:
         """What the compiled calls read (CPU): slot, half scale and offset, factor rows ``(slots, D)``, basis."""
         return (self.slot.numpy(), self.half_scale.numpy(), self.half_offset.numpy(),
                 self.fidx.view(self.slots, self.depth).numpy(), self.basis.numpy())
 
+    def values(self, params: torch.Tensor, inputs: torch.Tensor) -> np.ndarray:
+        """``v = [params, inputs, 0]`` ``(P + I + 1,)`` for ``params`` ``(1, P)`` and ``inputs`` ``(1, I)``
+        (what the compiled calls read the angles from)."""
+        return torch.cat([params[0], inputs[0], self.zero]).numpy()
+
+    def split(self, dv: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """∂L/∂params ``(1, P)`` and ∂L/∂inputs ``(1, I)`` from ∂L/∂v ``(P + I + 1,)``."""
+        d = torch.from_numpy(dv).unsqueeze(0)
+        return d[:, : self.n_params], d[:, self.n_params : self.n_params + self.n_inputs]
+
     def forward_compiled(self, params: torch.Tensor, inputs: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
         """:meth:`forward` as one compiled call (CPU, numba): the stage matrices ``(S, n, 2, 2)`` and
         what :meth:`backward_compiled` reads."""
-        v = torch.cat([params[0], inputs[0], self.zero]).numpy()
-        slot, scale, offset, fidx, basis = self._arrays
         out = torch.empty(self.stages, self.n, 2, 2, 2, dtype=self.rdtype)
-        cs = native.expand(v, slot, scale, offset, fidx, basis, out.view(self.slots, 8).numpy())
+        cs = native.expand(self.values(params, inputs), *self.arrays, out.view(self.slots, 8).numpy())
         return torch.view_as_complex(out), cs
 
     def backward_compiled(self, g_m: torch.Tensor, cs: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """:meth:`backward` as one compiled call (after :meth:`forward_compiled`)."""
-        slot, scale, _, fidx, basis = self._arrays
+        slot, scale, _, fidx, basis = self.arrays
         g = torch.view_as_real(g_m.resolve_conj()).reshape(self.slots, 8).numpy()
-        dv = torch.from_numpy(native.expand_grad(g, cs, slot, scale, fidx, basis, self.n_params + self.n_inputs + 1))
-        return dv[: self.n_params].unsqueeze(0), dv[self.n_params : self.n_params + self.n_inputs].unsqueeze(0)
+        return self.split(native.expand_grad(g, cs, slot, scale, fidx, basis, self.n_params + self.n_inputs + 1))
 
     def forward(self, params: torch.Tensor, inputs: torch.Tensor) -> tuple[torch.Tensor, tuple]:
         """Stage matrices ``(S, n, 2, 2)`` for ``params`` ``(1, P)`` and ``inputs`` ``(1, I)``, and what

@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - exercised where numba is absent
     numba = None
 
 __all__ = ["AVAILABLE", "ROWS", "Schedule", "forward", "backward", "born", "born_grad", "to_planes", "from_planes",
-           "zero_planes", "expand", "expand_grad"]
+           "zero_planes", "expand", "expand_grad", "step_forward", "step_backward"]
 
 #: Whether the compiled sweeps can run here.
 AVAILABLE = numba is not None
@@ -199,6 +199,70 @@ def expand_grad(g: np.ndarray, cs: np.ndarray, slot: np.ndarray, half_scale: np.
     dv = np.zeros(n_values, dtype=g.dtype)
     _expand_grad(g, cs, slot, half_scale, fidx, basis, dv)
     return dv
+
+
+def step_forward(sched: Schedule, arrays: tuple, v: np.ndarray, x: np.ndarray, saved: np.ndarray,
+                 probs: Optional[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """One set of angles, one call: :func:`expand` from ``v`` with the expansion's ``arrays`` (slot,
+    half scale and offset, factor rows, basis), :func:`forward` on the chunks ``x`` ``(B, 2, 2**n, 1)``
+    keeping every stage's output in ``saved``, and (``probs`` given) :func:`born`. Returns the
+    stage matrices ``(S·n, 8)`` and the ``(cos, sin)`` table :func:`step_backward` reads."""
+    slot, scale, offset, fidx, basis = arrays
+    w = np.empty((basis.shape[0], 8), dtype=x.dtype)
+    cs = np.empty((scale.shape[0] + 1, 2), dtype=x.dtype)
+    phase, _ = sched.planes(x.dtype)
+    born = probs is not None
+    _step_forward(v, slot, scale, offset, fidx, basis, cs, w, x, sched.kinds, sched.index, sched.active, sched.src,
+                  phase, sched.plain, saved, probs if born else np.empty((0, 0), dtype=x.dtype), born)
+    return w, cs
+
+
+def step_backward(sched: Schedule, arrays: tuple, cs: np.ndarray, w: np.ndarray, gx: np.ndarray, saved: np.ndarray,
+                  need_start: bool, n_values: int) -> np.ndarray:
+    """The backward pass of :func:`step_forward` in one call: the output gradient chunks ``gx`` pulled
+    back in place (to the initial states where ``need_start``), every stage's correlations summed
+    over the batch, ``H_w m_w``, and :func:`expand_grad`. Returns ∂L/∂v ``(n_values,)``."""
+    slot, scale, _, fidx, basis = arrays
+    _, back = sched.planes(gx.dtype)
+    dv = np.zeros(n_values, dtype=gx.dtype)
+    _step_backward(gx, w, sched.kinds, sched.index, sched.active, sched.inv, back, sched.plain, saved, need_start,
+                   cs, slot, scale, fidx, basis, dv)
+    return dv
+
+
+@_jit
+def _step_forward(v, slot, scale, offset, fidx, basis, cs, w, x, kinds, index, active, src, phase, plain, saved,
+                  probs, born):  # pragma: no cover - compiled
+    _expand(v, slot, scale, offset, fidx, basis, cs, w)
+    stages, n = active.shape
+    _sweep_forward(x, w.reshape((stages, n, 1, 8, 1)), kinds, index, active, src, phase, plain, saved, True)
+    if born:
+        _born(x, probs)
+
+
+@_jit
+def _step_backward(gx, w, kinds, index, active, inv, back, plain, saved, need_start, cs, slot, scale, fidx, basis,
+                   dv):  # pragma: no cover - compiled
+    stages, n = active.shape
+    corr = np.zeros((stages, n, gx.shape[0], 8, 1), dtype=gx.dtype)
+    _sweep_backward(gx, _adjoint(w.reshape((stages, n, 1, 8, 1))), kinds, index, active, inv, back, plain, saved,
+                    corr, need_start)
+    g = np.empty_like(w)
+    for s in range(stages):
+        for q in range(n):
+            h = corr[s, q, :, :, 0].sum(axis=0)  # summed over the batch
+            m = w[s * n + q]
+            for r in range(2):  # (H m)[r, c] = Σ_k H[r, k] m[k, c], real and imaginary parts
+                for c in range(2):
+                    re = im = 0.0
+                    for k in range(2):
+                        hr, hi = h[4 * r + 2 * k], h[4 * r + 2 * k + 1]
+                        mr, mi = m[4 * k + 2 * c], m[4 * k + 2 * c + 1]
+                        re += hr * mr - hi * mi
+                        im += hr * mi + hi * mr
+                    g[s * n + q, 4 * r + 2 * c] = re
+                    g[s * n + q, 4 * r + 2 * c + 1] = im
+    _expand_grad(g, cs, slot, scale, fidx, basis, dv)
 
 
 @_jit
