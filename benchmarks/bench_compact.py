@@ -20,7 +20,8 @@ import qgm.sim.compact as compact
 from bench_common import ansatz, init_params, interleave, rows_from
 from run import table
 
-ROUTES = {"qgm default (compiled sweep where B·2^n <= 2^11)": (True, compact.COMPACT_N),
+ROUTES = {f"qgm default (compiled sweep where B·2^n <= 2^{compact.NATIVE_MAX_AMPLITUDES.bit_length() - 1})":
+          (True, compact.COMPACT_N),
           "qgm torch sweep": (False, compact.COMPACT_N),
           "qgm general engine": (False, 0)}
 

@@ -120,20 +120,21 @@ def test_same_maps_as_the_general_engine(sweep, monkeypatch):
         compile_circuit(c)._device_cache.clear()
 
 
-@pytest.mark.parametrize("sweep", ["compiled", "torch"])
-def test_batch_with_initial_states_both_sweeps(sweep, monkeypatch):
-    """Shared angles over 5 initial states with phases in the monomial runs (CY, iSWAP, S): both
-    sweeps give the oracle's states and gradients (params and initial states)."""
+@pytest.mark.parametrize("sweep,bsz", [("compiled", 5), ("compiled", 37), ("torch", 5)])
+def test_batch_with_initial_states_both_sweeps(sweep, bsz, monkeypatch):
+    """Shared angles over 5 initial states (37: two chunks of the compiled sweep, the last padded)
+    with phases in the monomial runs (CY, iSWAP, S): both sweeps give the oracle's states and
+    gradients (params and initial states)."""
     monkeypatch.setattr(compact, "USE_NATIVE", sweep == "compiled")
     monkeypatch.setattr(compact, "NATIVE_MAX_AMPLITUDES", 1 << 20)  # the batch through the compiled sweep too
     rng = np.random.default_rng(9)
     c = _random(rng, ["ry", "rz", "rx", "cy", "iswap", "s", "cx", "ccx"], (5, 6))
     dim = 2**c.n_qubits
-    z = rng.normal(size=(5, dim)) + 1j * rng.normal(size=(5, dim))
+    z = rng.normal(size=(bsz, dim)) + 1j * rng.normal(size=(bsz, dim))
     s0 = torch.tensor(z / np.linalg.norm(z, axis=1, keepdims=True), requires_grad=True)
     th = torch.tensor(rng.uniform(-3, 3, c.n_params), requires_grad=True)
     x = torch.tensor(rng.uniform(-3, 3, c.n_inputs))
-    v = torch.tensor(rng.normal(size=(5, dim)) + 1j * rng.normal(size=(5, dim)))
+    v = torch.tensor(rng.normal(size=(bsz, dim)) + 1j * rng.normal(size=(bsz, dim)))
     out = qgm.sim.state(c, th, x, initial_state=s0)
     g_th, g_s0 = torch.autograd.grad((out * v).real.sum(), [th, s0])
     th2, s2 = th.detach().clone().requires_grad_(), s0.detach().clone().requires_grad_()

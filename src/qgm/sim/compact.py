@@ -21,8 +21,11 @@ structure allows:
   autograd through the gate table for other single-qubit kinds.
 
 On CPU with numba installed (the ``fast`` extra) the sweeps, correlations included,
-run as two compiled calls instead (:mod:`qgm.sim.native`, wire by wire, no Kronecker
-products); the PyTorch sweep above serves CUDA and machines without numba.
+run as compiled calls instead (:mod:`qgm.sim.native`, wire by wire, no Kronecker
+products); with rotation stages a differentiated call is then two compiled calls in
+all (stage matrices, sweep and Born rule; backward sweep, correlations and angle
+gradients: :meth:`CompactProgram.fused_forward`). The PyTorch sweep above serves
+CUDA and machines without numba.
 
 A batch with its own angles per row (``params`` or ``inputs`` of ``B`` rows) runs on
 the compiled per-row sweeps (:func:`~qgm.sim.native.forward`: chunks of states
@@ -56,10 +59,11 @@ __all__ = ["COMPACT_N", "CompactProgram", "CompactEvolve", "CompactRows", "compa
 COMPACT_N = SMALL_N
 #: Whether CPU calls take the compiled sweeps (:mod:`qgm.sim.native`) where numba is installed.
 USE_NATIVE = True
-#: Largest ``batch · 2**n`` given to the compiled sweeps: up to here they were 2-7x faster than the
-#: PyTorch sweeps (``benchmarks/bench_compact.py``); beyond, the GEMMs catch up (1.2x at n = 9 with
-#: 64 states), and the compiled kernel is kept only where it is at least 2x faster.
-NATIVE_MAX_AMPLITUDES = 1 << 11
+#: Largest ``batch · 2**n`` given to the compiled sweeps with shared angles: up to here (n = 4-11, 1
+#: and 64 states) they were 2.1-3.5x faster than the PyTorch sweeps (``benchmarks/bench_compact.py``);
+#: larger batches, not measured, keep the PyTorch GEMMs (the compiled kernel is used only where it
+#: is at least 2x faster).
+NATIVE_MAX_AMPLITUDES = 1 << 17
 #: Largest memory (bytes) the per-row sweeps keep for the backward pass (every stage's output of
 #: every row); larger per-row batches run on the general engine.
 ROWS_MAX_BYTES = 1 << 29
@@ -283,38 +287,44 @@ class CompactProgram:
 
     def native_forward(self, psi0: Optional[torch.Tensor], w: torch.Tensor, batch: int,
                        saved: Optional[torch.Tensor], probs: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """:meth:`forward` by the compiled sweep, one state per chunk: final states ``(B, 2**n)`` (a new
-        tensor; ``saved``: every stage's output, ``(S, B, 2, 2**n, 1)`` real planes, see
-        :meth:`native_saved`; ``probs``: the final Born probabilities, ``(B, 2**n)`` real)."""
-        x = _start_planes(psi0, batch, 1, self.n, w.real.dtype)
-        shared = torch.view_as_real(w.resolve_conj()).reshape(self.n_stages, self.n, 1, 8, 1)
-        native.forward(self.schedule, x, shared.numpy(), None if saved is None else saved.numpy())
+        """:meth:`forward` by the compiled sweep (the batch in chunks of :func:`_chunking`, every row
+        with the same matrices): final states ``(B, 2**n)`` (a new tensor; ``saved``: every stage's
+        output, :meth:`native_saved`; ``probs``: the final Born probabilities, ``(B, 2**n)`` real)."""
+        x = _start_planes(psi0, batch, _chunking(batch)[1], self.n, w.real.dtype)
+        native.forward(self.schedule, x, self._lanes(w, x.shape[-1]), None if saved is None else saved.numpy())
         if probs is not None:
             native.born(x, probs.numpy())
         return _complex_rows(x, batch)
 
     def native_saved(self, batch: int, w: torch.Tensor) -> torch.Tensor:
-        """A buffer for every stage's output of :meth:`native_forward`: ``(S, B, 2, 2**n, 1)`` real."""
-        return torch.empty(self.n_stages, batch, 2, 1 << self.n, 1, dtype=w.real.dtype)
+        """A buffer for every stage's output of :meth:`native_forward`: ``(S, C, 2, 2**n, R)`` real."""
+        chunks, width = _chunking(batch)
+        return torch.empty(self.n_stages, chunks, 2, 1 << self.n, width, dtype=w.real.dtype)
 
     def native_backward(self, g: torch.Tensor, w: torch.Tensor, saved: torch.Tensor,
                         need_psi0: bool) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Per-wire correlations ``(S, n, 2, 2)`` (summed over the batch) and the gradient at the
         initial states, by the compiled sweep (:meth:`backward` and :meth:`correlations` in one)."""
         batch = g.shape[0]
-        gx = np.empty((batch, 2, 1 << self.n, 1), dtype=saved.numpy().dtype)
+        gx = np.empty(saved.shape[1:], dtype=saved.numpy().dtype)
         native.to_planes(g.resolve_conj().numpy(), gx)
-        shared = torch.view_as_real(w.resolve_conj()).reshape(self.n_stages, self.n, 1, 8, 1)
-        corr = torch.from_numpy(native.backward(self.schedule, gx, shared.numpy(), saved.numpy(), need_psi0))
-        corr = torch.view_as_complex(corr.sum(2).view(self.n_stages, self.n, 2, 2, 2))
+        corr = torch.from_numpy(native.backward(self.schedule, gx, self._lanes(w, gx.shape[-1]), saved.numpy(),
+                                                need_psi0))
+        corr = torch.view_as_complex(corr.sum((2, 4)).view(self.n_stages, self.n, 2, 2, 2))
         return corr, (_complex_rows(gx, batch) if need_psi0 else None)
+
+    def _lanes(self, w: torch.Tensor, width: int) -> np.ndarray:
+        """Shared stage matrices ``(S, n, 2, 2)`` complex as the sweeps' ``(S, n, 1, 8, R)``, the same in
+        every lane."""
+        real = torch.view_as_real(w.resolve_conj()).reshape(self.n_stages, self.n, 1, 8, 1)
+        return real.expand(-1, -1, -1, -1, width).contiguous().numpy()
 
     def fused_forward(self, psi0: Optional[torch.Tensor], params: torch.Tensor, inputs: torch.Tensor, batch: int,
                       output: str) -> tuple[torch.Tensor, tuple]:
         """A differentiated call with rotation stages and one set of angles as one compiled call
         (:func:`~qgm.sim.native.step_forward`): the output and what :meth:`fused_backward` reads."""
         rdtype = self.expansion.rdtype  # type: ignore[union-attr]
-        x = _start_planes(psi0, batch, 1, self.n, rdtype)
+        x = _start_planes(psi0, batch, _chunking(batch)[1], self.n, rdtype)
         saved = np.empty((self.n_stages,) + x.shape, dtype=x.dtype)
         probs = torch.empty(batch, 1 << self.n, dtype=rdtype) if output == "probs" else None
         ex = self.expansion

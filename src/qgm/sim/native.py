@@ -234,23 +234,36 @@ def step_backward(sched: Schedule, arrays: tuple, cs: np.ndarray, w: np.ndarray,
 def _step_forward(v, slot, scale, offset, fidx, basis, cs, w, x, kinds, index, active, src, phase, plain, saved,
                   probs, born):  # pragma: no cover - compiled
     _expand(v, slot, scale, offset, fidx, basis, cs, w)
-    stages, n = active.shape
-    _sweep_forward(x, w.reshape((stages, n, 1, 8, 1)), kinds, index, active, src, phase, plain, saved, True)
+    _sweep_forward(x, _lanes(w, active.shape, x.shape[3]), kinds, index, active, src, phase, plain, saved, True)
     if born:
         _born(x, probs)
+
+
+@_jit
+def _lanes(w, shape, width):  # pragma: no cover - compiled
+    """Shared matrices ``(S·n, 8)`` as the sweeps' ``(S, n, 1, 8, width)``, the same in every lane."""
+    stages, n = shape
+    out = np.empty((stages, n, 1, 8, width), dtype=w.dtype)
+    for s in range(stages):
+        for q in range(n):
+            for e in range(8):
+                out[s, q, 0, e, :] = w[s * n + q, e]
+    return out
 
 
 @_jit
 def _step_backward(gx, w, kinds, index, active, inv, back, plain, saved, need_start, cs, slot, scale, fidx, basis,
                    dv):  # pragma: no cover - compiled
     stages, n = active.shape
-    corr = np.zeros((stages, n, gx.shape[0], 8, 1), dtype=gx.dtype)
-    _sweep_backward(gx, _adjoint(w.reshape((stages, n, 1, 8, 1))), kinds, index, active, inv, back, plain, saved,
-                    corr, need_start)
+    corr = np.zeros((stages, n, gx.shape[0], 8, gx.shape[3]), dtype=gx.dtype)
+    _sweep_backward(gx, _adjoint(_lanes(w, active.shape, gx.shape[3])), kinds, index, active, inv, back, plain,
+                    saved, corr, need_start)
     g = np.empty_like(w)
+    h = np.empty(8, dtype=w.dtype)
     for s in range(stages):
         for q in range(n):
-            h = corr[s, q, :, :, 0].sum(axis=0)  # summed over the batch
+            for e in range(8):  # summed over the batch: every chunk and lane
+                h[e] = corr[s, q, :, e, :].sum()
             m = w[s * n + q]
             for r in range(2):  # (H m)[r, c] = Σ_k H[r, k] m[k, c], real and imaginary parts
                 for c in range(2):
