@@ -539,7 +539,21 @@ def compact_program(program: Program, device: torch.device, cdtype: torch.dtype)
     return cache[key]
 
 
-class CompactEvolve(torch.autograd.Function):
+class _CompactNode(torch.autograd.Function):
+    """What both compact nodes share: their backward pass. Under ``create_graph`` (second
+    derivatives) it differentiates the program's out-of-place graph instead; otherwise the node's
+    own ``first_order(ctx, g, psi0, params, inputs)`` (``ctx.node``, set by its forward)."""
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):  # type: ignore[override]
+        if torch.is_grad_enabled():
+            need = ctx.needs_input_grad[4:]
+            return (None,) * 4 + tuple(traced_backward(ctx.cp.program, ctx.batch, ctx.dtype, ctx.output, g,
+                                                       tuple(ctx.saved_tensors), need))
+        return ctx.node.first_order(ctx, g, *ctx.saved_tensors)
+
+
+class CompactEvolve(_CompactNode):
     """A whole circuit as one autograd node: ``(psi0, params, inputs) -> state or |ψ|²``.
 
     ``params`` ``(1, P)`` and ``inputs`` ``(1, I)`` are shared by the ``batch`` states; ``psi0``
@@ -552,7 +566,7 @@ class CompactEvolve(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cp: CompactProgram, output: str, batch: int, dtype: torch.dtype,  # type: ignore[override]
                 psi0: Optional[torch.Tensor], params: torch.Tensor, inputs: torch.Tensor):
-        ctx.cp, ctx.output, ctx.batch, ctx.dtype = cp, output, batch, dtype
+        ctx.cp, ctx.output, ctx.batch, ctx.dtype, ctx.node = cp, output, batch, dtype, CompactEvolve
         ctx.save_for_backward(psi0, params, inputs)
         ctx.fused = cp.expansion is not None and cp.native(params.device, batch)
         if ctx.fused:
@@ -574,13 +588,10 @@ class CompactEvolve(torch.autograd.Function):
         return probs if probs is not None else _output(final, output, saved)
 
     @staticmethod
-    def backward(ctx, g: torch.Tensor):  # type: ignore[override]
-        psi0, params, inputs = ctx.saved_tensors
+    def first_order(ctx, g: torch.Tensor, psi0: Optional[torch.Tensor], params: torch.Tensor,
+                    inputs: torch.Tensor) -> tuple:
         cp: CompactProgram = ctx.cp
         need = ctx.needs_input_grad[4:]
-        if torch.is_grad_enabled():  # second derivatives: differentiate the out-of-place graph
-            return (None,) * 4 + tuple(traced_backward(cp.program, ctx.batch, ctx.dtype, ctx.output, g,
-                                                       (psi0, params, inputs), need))
         if ctx.fused:
             return (None,) * 4 + cp.fused_backward(g, ctx.mats, ctx.output, need)
         w, ex, a, b, saved, final = ctx.mats
@@ -597,7 +608,7 @@ class CompactEvolve(torch.autograd.Function):
         return None, None, None, None, g_psi0, d_params, d_inputs
 
 
-class CompactRows(torch.autograd.Function):
+class CompactRows(_CompactNode):
     """A batch with its own angles per row as one autograd node, on the compiled per-row sweeps:
     ``(psi0, params, inputs) -> state or |ψ|²`` with ``params`` ``(Bp, P)`` and ``inputs``
     ``(Bi, I)`` (``Bp, Bi`` in ``{1, B}``, one of them ``B``). The backward pass reads every row's
@@ -608,19 +619,16 @@ class CompactRows(torch.autograd.Function):
                 psi0: Optional[torch.Tensor], params: torch.Tensor, inputs: torch.Tensor):
         m, ex = cp.expansion.forward_rows(params, inputs)  # type: ignore[union-attr]
         x, _, w, generation = cp.rows_forward(psi0, m, batch, keep=True)
-        ctx.cp, ctx.output, ctx.batch, ctx.dtype = cp, output, batch, dtype
+        ctx.cp, ctx.output, ctx.batch, ctx.dtype, ctx.node = cp, output, batch, dtype, CompactRows
         ctx.mats = (m, ex, w, generation)
         ctx.save_for_backward(psi0, params, inputs)
         return _rows_output(x, batch, output)
 
     @staticmethod
-    def backward(ctx, g: torch.Tensor):  # type: ignore[override]
-        psi0, params, inputs = ctx.saved_tensors
+    def first_order(ctx, g: torch.Tensor, psi0: Optional[torch.Tensor], params: torch.Tensor,
+                    inputs: torch.Tensor) -> tuple:
         cp: CompactProgram = ctx.cp
         need = ctx.needs_input_grad[4:]
-        if torch.is_grad_enabled():  # second derivatives: differentiate the out-of-place graph
-            return (None,) * 4 + tuple(traced_backward(cp.program, ctx.batch, ctx.dtype, ctx.output, g,
-                                                       (psi0, params, inputs), need))
         m, ex, w, generation = ctx.mats
         with torch.no_grad():
             if not cp.rows_valid(ctx.batch, m.dtype, generation):  # a later call reused the buffers

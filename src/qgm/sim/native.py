@@ -105,7 +105,7 @@ def backward(sched: Schedule, g: np.ndarray, w: np.ndarray, saved: np.ndarray, n
 
 def to_planes(z: np.ndarray, x: np.ndarray) -> None:
     """Complex rows ``z`` ``(B, 2**n)`` into the chunks ``x`` ``(C, 2, 2**n, R)`` (zero rows after ``B``)."""
-    _to_planes(z, x)
+    _to_planes(z, x, x, False)
 
 
 def from_planes(x: np.ndarray, z: np.ndarray) -> None:
@@ -122,7 +122,7 @@ def zero_planes(x: np.ndarray) -> None:
 def born_grad(x: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
     """``∂L/∂ψ = 2 ψ ∂L/∂|ψ|²`` into the chunks ``out`` from the final chunks ``x`` and ``g`` ``(B, 2**n)``
     real (zero rows after ``B``)."""
-    _born_grad(x, g, out)
+    _to_planes(g, out, x, True)
 
 
 def born(x: np.ndarray, out: np.ndarray) -> None:
@@ -141,25 +141,20 @@ def _born(x, out):  # pragma: no cover - compiled
 
 
 @_jit
-def _born_grad(x, g, out):  # pragma: no cover - compiled
-    bc = x.shape[3]
-    out[:] = 0.0
-    for b in range(g.shape[0]):
-        c, i = b // bc, b % bc
-        for y in range(x.shape[2]):
-            out[c, 0, y, i] = 2.0 * x[c, 0, y, i] * g[b, y]
-            out[c, 1, y, i] = 2.0 * x[c, 1, y, i] * g[b, y]
-
-
-@_jit
-def _to_planes(z, x):  # pragma: no cover - compiled
+def _to_planes(z, x, psi, born):  # pragma: no cover - compiled
+    """Rows ``z`` ``(B, 2**n)`` into the chunks ``x`` (zero rows after ``B``): complex ``z`` as they are,
+    or (``born``) real ``z = ∂L/∂|ψ|²`` as ``2 ψ z`` with ``ψ`` the chunks ``psi``."""
     bc = x.shape[3]
     x[:] = 0.0
     for b in range(z.shape[0]):
         c, i = b // bc, b % bc
         for y in range(z.shape[1]):
-            x[c, 0, y, i] = z[b, y].real
-            x[c, 1, y, i] = z[b, y].imag
+            if born:
+                x[c, 0, y, i] = 2.0 * psi[c, 0, y, i] * z[b, y].real
+                x[c, 1, y, i] = 2.0 * psi[c, 1, y, i] * z[b, y].real
+            else:
+                x[c, 0, y, i] = z[b, y].real
+                x[c, 1, y, i] = z[b, y].imag
 
 
 @_jit
