@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
 import torch
 
 import qgm.sim
@@ -58,8 +59,9 @@ def sweeps(n: int, batch: int, compiled: bool):
     def f() -> torch.Tensor:
         if compiled:
             saved = cp.native_saved(batch, w)
-            cp.native_forward(None, w, batch, saved)
-            return cp.native_backward(g, w, saved, False)[0]
+            final = cp.native_forward(None, w, batch, saved)
+            gx = compact._grad_planes(g, final, "state", np.empty_like(final))
+            return cp.native_backward(gx, w, saved, batch, False)[0]
         a, b = cp.halves(w)
         buf = cp.buffers(batch, torch.complex128, w.device, True)
         cp.forward(None, a, b, buf)

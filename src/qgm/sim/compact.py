@@ -286,28 +286,24 @@ class CompactProgram:
         return native.Schedule(kinds, index, active, src, phase, inv, back)
 
     def native_forward(self, psi0: Optional[torch.Tensor], w: torch.Tensor, batch: int,
-                       saved: Optional[torch.Tensor], probs: Optional[torch.Tensor] = None) -> torch.Tensor:
+                       saved: Optional[torch.Tensor]) -> np.ndarray:
         """:meth:`forward` by the compiled sweep (the batch in chunks of :func:`_chunking`, every row
-        with the same matrices): final states ``(B, 2**n)`` (a new tensor; ``saved``: every stage's
-        output, :meth:`native_saved`; ``probs``: the final Born probabilities, ``(B, 2**n)`` real)."""
+        with the same matrices): the final states as chunks ``(C, 2, 2**n, R)`` (:func:`_plane_output`
+        reads them; ``saved``: every stage's output, :meth:`native_saved`)."""
         x = _start_planes(psi0, batch, _chunking(batch)[1], self.n, w.real.dtype)
         native.forward(self.schedule, x, self._lanes(w, x.shape[-1]), None if saved is None else saved.numpy())
-        if probs is not None:
-            native.born(x, probs.numpy())
-        return _complex_rows(x, batch)
+        return x
 
     def native_saved(self, batch: int, w: torch.Tensor) -> torch.Tensor:
         """A buffer for every stage's output of :meth:`native_forward`: ``(S, C, 2, 2**n, R)`` real."""
         chunks, width = _chunking(batch)
         return torch.empty(self.n_stages, chunks, 2, 1 << self.n, width, dtype=w.real.dtype)
 
-    def native_backward(self, g: torch.Tensor, w: torch.Tensor, saved: torch.Tensor,
+    def native_backward(self, gx: np.ndarray, w: torch.Tensor, saved: torch.Tensor, batch: int,
                         need_psi0: bool) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Per-wire correlations ``(S, n, 2, 2)`` (summed over the batch) and the gradient at the
-        initial states, by the compiled sweep (:meth:`backward` and :meth:`correlations` in one)."""
-        batch = g.shape[0]
-        gx = np.empty(saved.shape[1:], dtype=saved.numpy().dtype)
-        native.to_planes(g.resolve_conj().numpy(), gx)
+        ``batch`` initial states, by the compiled sweep from the output gradient as chunks ``gx``
+        (:func:`_grad_planes`; pulled back in place)."""
         corr = torch.from_numpy(native.backward(self.schedule, gx, self._lanes(w, gx.shape[-1]), saved.numpy(),
                                                 need_psi0))
         corr = torch.view_as_complex(corr.sum((2, 4)).view(self.n_stages, self.n, 2, 2, 2))
@@ -337,11 +333,7 @@ class CompactProgram:
         """∂L/∂psi0, ∂L/∂params and ∂L/∂inputs (where ``need``) of :meth:`fused_forward`, as one compiled
         call after the output gradient's conversion."""
         w, cs, x, saved = mats
-        gx = np.empty_like(x)
-        if output == "probs":  # ∂L/∂ψ = 2 ψ ∂L/∂|ψ|²
-            native.born_grad(x, g.to(torch.from_numpy(x).dtype).contiguous().numpy(), gx)
-        else:
-            native.to_planes(g.resolve_conj().contiguous().numpy(), gx)
+        gx = _grad_planes(g, x, output, np.empty_like(x))
         ex = self.expansion
         dv = native.step_backward(self.schedule, ex.arrays, cs, w, gx, saved, need[0],  # type: ignore[union-attr]
                                   self.program.n_params + self.program.n_inputs + 1)
@@ -573,19 +565,17 @@ class CompactEvolve(_CompactNode):
             out, ctx.mats = cp.fused_forward(psi0, params, inputs, batch, output)
             return out
         w, ex = cp.matrices(params, inputs)
-        probs = None
-        if cp.native(w.device, batch):
+        if cp.native(w.device, batch):  # final: the states as chunks of planes
             saved = cp.native_saved(batch, w)
-            probs = torch.empty(batch, 1 << cp.n, dtype=w.real.dtype) if output == "probs" else None
-            final = cp.native_forward(psi0, w, batch, saved, probs)
-            a = b = None
-        else:
-            a, b = cp.halves(w)
-            buf = cp.buffers(batch, dtype, w.device, True)
-            final = cp.forward(psi0, a, b, buf)
-            saved = buf[3:]
+            final = cp.native_forward(psi0, w, batch, saved)
+            ctx.mats = (w, ex, None, None, saved, final)
+            return _plane_output(final, batch, output)
+        a, b = cp.halves(w)
+        buf = cp.buffers(batch, dtype, w.device, True)
+        final = cp.forward(psi0, a, b, buf)
+        saved = buf[3:]
         ctx.mats = (w, ex, a, b, saved, final)
-        return probs if probs is not None else _output(final, output, saved)
+        return _output(final, output, saved)
 
     @staticmethod
     def first_order(ctx, g: torch.Tensor, psi0: Optional[torch.Tensor], params: torch.Tensor,
@@ -596,10 +586,11 @@ class CompactEvolve(_CompactNode):
             return (None,) * 4 + cp.fused_backward(g, ctx.mats, ctx.output, need)
         w, ex, a, b, saved, final = ctx.mats
         with torch.no_grad():
-            g = (final * g).mul_(2) if ctx.output == "probs" else g
             if a is None:
-                corr, g_psi0 = cp.native_backward(g, w, saved, need[0])
+                gx = _grad_planes(g, final, ctx.output, np.empty_like(final))
+                corr, g_psi0 = cp.native_backward(gx, w, saved, ctx.batch, need[0])
             else:
+                g = (final * g).mul_(2) if ctx.output == "probs" else g
                 grads, g_psi0 = cp.backward(g, a, b, need[0])
                 corr = cp.correlations(grads, saved) if need[1] or need[2] else None
             d_params = d_inputs = None
@@ -622,7 +613,7 @@ class CompactRows(_CompactNode):
         ctx.cp, ctx.output, ctx.batch, ctx.dtype, ctx.node = cp, output, batch, dtype, CompactRows
         ctx.mats = (m, ex, w, generation)
         ctx.save_for_backward(psi0, params, inputs)
-        return _rows_output(x, batch, output)
+        return _plane_output(x.numpy(), batch, output)
 
     @staticmethod
     def first_order(ctx, g: torch.Tensor, psi0: Optional[torch.Tensor], params: torch.Tensor,
@@ -636,10 +627,7 @@ class CompactRows(_CompactNode):
             buf = cp.rows_buffers(ctx.batch, m.dtype, "rows", 1 + cp.n_stages)
             x, saved = buf[0], buf[1:]
             gx = cp.rows_buffers(ctx.batch, m.dtype, "rows_grad", 1)[0]
-            if ctx.output == "probs":  # ∂L/∂ψ = 2 ψ ∂L/∂|ψ|²
-                native.born_grad(x.numpy(), g.to(x.dtype).contiguous().numpy(), gx.numpy())
-            else:
-                native.to_planes(g.resolve_conj().contiguous().numpy(), gx.numpy())
+            _grad_planes(g, x.numpy(), ctx.output, gx.numpy())
             corr = cp.rows_backward(gx, w, saved, need[0])
             g_psi0 = _complex_rows(gx.numpy(), ctx.batch) if need[0] else None
             d_params = d_inputs = None
@@ -661,13 +649,23 @@ def _row_products(corr: torch.Tensor, w: torch.Tensor, batch: int) -> torch.Tens
     return prod.permute(0, 2, 3, 4, 1).reshape(s * n, 8, c * r)[..., :batch]
 
 
-def _rows_output(x: torch.Tensor, batch: int, output: str) -> torch.Tensor:
-    """States ``(B, 2**n)`` or ``|ψ|²`` from the per-row sweeps' final chunks ``(C, 2, 2**n, R)``."""
+def _plane_output(x: np.ndarray, batch: int, output: str) -> torch.Tensor:
+    """States ``(B, 2**n)`` or ``|ψ|²`` from the compiled sweeps' final chunks ``(C, 2, 2**n, R)``."""
     if output == "probs":
-        out = torch.empty(batch, x.shape[2], dtype=x.dtype)
-        native.born(x.numpy(), out.numpy())
+        out = torch.empty(batch, x.shape[2], dtype=torch.from_numpy(x[:0]).dtype)
+        native.born(x, out.numpy())
         return out
-    return _complex_rows(x.numpy(), batch)
+    return _complex_rows(x, batch)
+
+
+def _grad_planes(g: torch.Tensor, x: np.ndarray, output: str, out: np.ndarray) -> np.ndarray:
+    """The output gradient as chunks in ``out`` (shaped as the final chunks ``x``): ``∂L/∂ψ`` as it is,
+    or ``2 ψ ∂L/∂|ψ|²`` for ``"probs"``."""
+    if output == "probs":
+        native.born_grad(x, g.to(torch.from_numpy(x[:0]).dtype).contiguous().numpy(), out)
+    else:
+        native.to_planes(g.resolve_conj().contiguous().numpy(), out)
+    return out
 
 
 def _output(final: torch.Tensor, output: str, saved: Optional[torch.Tensor]) -> torch.Tensor:
@@ -695,13 +693,9 @@ def compact_evolve(cp: CompactProgram, psi0: Optional[torch.Tensor], params: tor
     with torch.no_grad():
         if per_row:
             m = cp.expansion.forward_rows(params, inputs)[0]  # type: ignore[union-attr]
-            return _rows_output(cp.rows_forward(psi0, m, batch, keep=False)[0], batch, output)
+            return _plane_output(cp.rows_forward(psi0, m, batch, keep=False)[0].numpy(), batch, output)
         w = cp.matrices(params, inputs)[0]
         if cp.native(w.device, batch):
-            if output == "probs":
-                probs = torch.empty(batch, 1 << cp.n, dtype=w.real.dtype)
-                cp.native_forward(psi0, w, batch, None, probs)
-                return probs
-            return cp.native_forward(psi0, w, batch, None)  # a fresh array of the compiled sweep
+            return _plane_output(cp.native_forward(psi0, w, batch, None), batch, output)
         a, b = cp.halves(w)
         return _output(cp.forward(psi0, a, b, cp.buffers(batch, dtype, a.device, False)), output, None)

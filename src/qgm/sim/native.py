@@ -110,7 +110,7 @@ def to_planes(z: np.ndarray, x: np.ndarray) -> None:
 
 def from_planes(x: np.ndarray, z: np.ndarray) -> None:
     """The first ``B`` rows of the chunks ``x`` into complex rows ``z`` ``(B, 2**n)``."""
-    _from_planes(x, z)
+    _from_planes(x, z, np.empty((0, 0), dtype=x.dtype))
 
 
 def zero_planes(x: np.ndarray) -> None:
@@ -128,16 +128,7 @@ def born_grad(x: np.ndarray, g: np.ndarray, out: np.ndarray) -> None:
 def born(x: np.ndarray, out: np.ndarray) -> None:
     """``out[b] = |ψ_b|²`` ``(B, 2**n)`` from the chunks ``x`` ``(C, 2, 2**n, R)`` (row ``b`` =
     ``c·R + i``; padding rows skipped)."""
-    _born(x, out)
-
-
-@_jit
-def _born(x, out):  # pragma: no cover - compiled
-    bc = x.shape[3]
-    for b in range(out.shape[0]):
-        c, i = b // bc, b % bc
-        for y in range(x.shape[2]):
-            out[b, y] = x[c, 0, y, i] ** 2 + x[c, 1, y, i] ** 2
+    _from_planes(x, np.empty((0, 0), dtype=np.result_type(x.dtype, np.complex64)), out)
 
 
 @_jit
@@ -158,12 +149,18 @@ def _to_planes(z, x, psi, born):  # pragma: no cover - compiled
 
 
 @_jit
-def _from_planes(x, z):  # pragma: no cover - compiled
+def _from_planes(x, z, p):  # pragma: no cover - compiled
+    """The first rows of the chunks ``x`` as complex states into ``z`` and/or as ``|ψ|²`` into ``p``
+    (each ``(B, 2**n)``, or empty where not wanted)."""
     bc = x.shape[3]
-    for b in range(z.shape[0]):
+    for b in range(max(z.shape[0], p.shape[0])):
         c, i = b // bc, b % bc
-        for y in range(z.shape[1]):
-            z[b, y] = complex(x[c, 0, y, i], x[c, 1, y, i])
+        for y in range(x.shape[2]):
+            re, im = x[c, 0, y, i], x[c, 1, y, i]
+            if z.shape[0]:
+                z[b, y] = complex(re, im)
+            if p.shape[0]:
+                p[b, y] = re * re + im * im
 
 
 @_jit
@@ -231,7 +228,7 @@ def _step_forward(v, slot, scale, offset, fidx, basis, cs, w, x, kinds, index, a
     _expand(v, slot, scale, offset, fidx, basis, cs, w)
     _sweep_forward(x, _lanes(w, active.shape, x.shape[3]), kinds, index, active, src, phase, plain, saved, True)
     if born:
-        _born(x, probs)
+        _from_planes(x, np.empty((0, 0), dtype=np.complex128), probs)  # probabilities only
 
 
 @_jit
