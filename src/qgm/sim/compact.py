@@ -60,7 +60,7 @@ COMPACT_N = SMALL_N
 #: Whether CPU calls take the compiled sweeps (:mod:`qgm.sim.native`) where numba is installed.
 USE_NATIVE = True
 #: Largest ``batch · 2**n`` given to the compiled sweeps with shared angles: up to here (n = 4-11, 1
-#: and 64 states) they were 2.1-3.5x faster than the PyTorch sweeps (``benchmarks/bench_compact.py``);
+#: and 64 states) they were 2.2-3.5x faster than the PyTorch sweeps (``benchmarks/bench_compact.py``);
 #: larger batches, not measured, keep the PyTorch GEMMs (the compiled kernel is used only where it
 #: is at least 2x faster).
 NATIVE_MAX_AMPLITUDES = 1 << 17
